@@ -1,0 +1,47 @@
+"""The ``deck-nb`` command: ``simulator`` serves the embedded Deck; ``demo`` runs the quickstart."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from .simulator import serve_forever
+
+    rate_limit = None if args.rate_limit == "off" else args.rate_limit
+    serve_forever(
+        host=args.host, port=args.port, time_scale=args.time_scale, clock=args.clock, rate_limit=rate_limit
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="deck-nb", description="Drive Deck's browser agents from Python.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    sim = commands.add_parser("simulator", help="serve the embedded Deck simulator until interrupted")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    sim.add_argument("--time-scale", type=float, default=1.0, help="multiplies every duration (0.1 = 10x faster)")
+    sim.add_argument("--clock", choices=["real", "manual"], default="real")
+    sim.add_argument("--rate-limit", default="200/10s", help="'200/10s' (default) or 'off'")
+    sim.set_defaults(func=_simulator)
+
+    try:
+        from .demo import add_parser as add_demo_parser
+    except ImportError:  # the demo lands with the notebook layer
+        pass
+    else:
+        add_demo_parser(commands)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
