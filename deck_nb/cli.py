@@ -10,9 +10,7 @@ def _simulator(args: argparse.Namespace) -> int:
     from .simulator import serve_forever
 
     rate_limit = None if args.rate_limit == "off" else args.rate_limit
-    serve_forever(
-        host=args.host, port=args.port, time_scale=args.time_scale, clock=args.clock, rate_limit=rate_limit
-    )
+    serve_forever(host=args.host, port=args.port, time_scale=args.time_scale, clock=args.clock, rate_limit=rate_limit)
     return 0
 
 

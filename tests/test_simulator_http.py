@@ -59,7 +59,12 @@ def test_tasks_catalog_has_schemas(api):
     page = api.ok(api.get("tasks"))
     assert [t["id"] for t in page["data"]] == ["task_sim_bills", "task_sim_statements", "task_sim_usage"]
     bills = api.ok(api.get("tasks/task_sim_bills"))
-    assert bills["input_schema"]["properties"]["months"] == {"type": "integer", "minimum": 1, "maximum": 24, "default": 12}
+    assert bills["input_schema"]["properties"]["months"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 24,
+        "default": 12,
+    }
     assert "output_schema" in bills
     missing = api.get("tasks/task_nope")
     assert missing.status_code == 404 and error_of(missing) == {

@@ -130,7 +130,9 @@ class Simulator:
         request_id = new_id("req")
         code = "route_not_found" if exc.status_code == 404 else "method_not_allowed"
         message = f"No route for {request.method} {request.url.path}."
-        return self._respond(exc.status_code, {"errors": [{"type": "request", "code": code, "message": message}]}, request_id)
+        return self._respond(
+            exc.status_code, {"errors": [{"type": "request", "code": code, "message": message}]}, request_id
+        )
 
     @staticmethod
     async def _body(request: Request) -> Any:

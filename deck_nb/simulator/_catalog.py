@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 CATALOG_TIMESTAMP = "2026-01-01T00:00:00Z"
 MFA_CODE = "123456"

@@ -150,8 +150,15 @@ def serve_forever(
 ) -> None:
     """Run in the foreground until interrupted; print exactly one 'ready' line to stdout."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    handle = start(host=host, port=port, time_scale=time_scale, clock=clock, rate_limit=rate_limit, api_key=api_key,
-                   log_level="info")
+    handle = start(
+        host=host,
+        port=port,
+        time_scale=time_scale,
+        clock=clock,
+        rate_limit=rate_limit,
+        api_key=api_key,
+        log_level="info",
+    )
     print(f"Deck simulator ready at {handle.base_url} — API key {handle.api_key}", flush=True)
     try:
         while handle.running:

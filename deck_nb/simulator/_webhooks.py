@@ -8,7 +8,7 @@ import json
 import logging
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -50,7 +50,7 @@ def validate_destination(body: dict[str, Any]) -> dict[str, Any]:
         raise invalid("webhook.secret", "`webhook.secret` must be `whsec_` followed by base64.") from None
     events = body.get("events", ["*"])
     if not isinstance(events, list) or not events or not all(isinstance(e, str) and e for e in events):
-        raise invalid("events", "`events` must be a non-empty list of event types, or [\"*\"].")
+        raise invalid("events", '`events` must be a non-empty list of event types, or ["*"].')
     return {"name": name, "type": "webhook", "webhook": {"url": url, "secret": secret}, "events": events}
 
 
@@ -86,7 +86,7 @@ class Deliverer:
                 await asyncio.sleep(delay)
             if destination.get("deleted"):
                 return
-            stamp = datetime.fromtimestamp(int(time.time()), timezone.utc)
+            stamp = datetime.fromtimestamp(int(time.time()), UTC)
             headers = {
                 "content-type": "application/json",
                 "webhook-id": event["id"],

@@ -7,9 +7,10 @@ without interleaving: two racing submissions can never both be accepted.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from . import _catalog as catalog
 from ._clock import Clock, Timer
@@ -26,7 +27,7 @@ RUN_CANCELABLE = {"queued", "running", "interaction_required"}
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def new_id(prefix: str) -> str:
@@ -125,7 +126,7 @@ class TaskRun(Resource):
     def runtime_ms(self) -> int | None:
         if self.started is None or self.finished is None:
             return None
-        return int(round((self.finished - self.started) * 1000))
+        return round((self.finished - self.started) * 1000)
 
 
 class World:
@@ -276,9 +277,7 @@ class World:
 
     def _conn_invalid(self, conn: Connection) -> None:
         conn.interaction = None
-        conn.errors = [
-            {"type": "auth", "code": "auth_invalid", "message": catalog.FAILURE_MESSAGES["auth_invalid"]}
-        ]
+        conn.errors = [{"type": "auth", "code": "auth_invalid", "message": catalog.FAILURE_MESSAGES["auth_invalid"]}]
         self._set_status(conn, "invalid")
 
     def _conn_timeout(self, conn: Connection) -> None:
@@ -286,7 +285,11 @@ class World:
         conn.timed_out = True
         conn.interaction = None
         conn.errors = [
-            {"type": "interaction", "code": "interaction_timeout", "message": catalog.FAILURE_MESSAGES["interaction_timeout"]}
+            {
+                "type": "interaction",
+                "code": "interaction_timeout",
+                "message": catalog.FAILURE_MESSAGES["interaction_timeout"],
+            }
         ]
         self._set_status(conn, "disconnected")
 
@@ -476,9 +479,7 @@ class World:
     def cancel_run(self, id_: str) -> TaskRun:
         run = self.get_run(id_)
         if run.status not in RUN_CANCELABLE:
-            raise ApiError(
-                400, "request", "task_run_not_cancelable", f"A `{run.status}` task run cannot be canceled."
-            )
+            raise ApiError(400, "request", "task_run_not_cancelable", f"A `{run.status}` task run cannot be canceled.")
         run.canceled = self.clock.now()
         self._finish(run, "canceled", None)
         return run
