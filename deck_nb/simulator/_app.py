@@ -9,7 +9,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,7 +26,7 @@ from ._interactions import read_inputs
 from ._limits import Faults, RateLimiter, parse_rate_limit
 from ._pagination import paginate
 from ._webhooks import Deliverer, subscribed, validate_destination
-from ._world import World, iso, new_id
+from ._world import World, iso, micros, new_id
 
 log = logging.getLogger("deck_nb.simulator")
 
@@ -48,7 +48,10 @@ class _QuietDrops(logging.Filter):
 logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
-def _parse_time(params: dict[str, str], name: str) -> float | None:
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _parse_time(params: dict[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
@@ -58,7 +61,7 @@ def _parse_time(params: dict[str, str], name: str) -> float | None:
         raise invalid(name, f"`{name}` must be an ISO 8601 timestamp.") from None
     if parsed.tzinfo is None:
         raise invalid(name, f"`{name}` must include a time zone (e.g. `Z`).")
-    return parsed.timestamp()
+    return (parsed - _EPOCH) // timedelta(microseconds=1)
 
 
 class Simulator:
@@ -115,7 +118,7 @@ class Simulator:
 
     @staticmethod
     def _event(event: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in event.items() if k != "_seq"}
+        return {k: v for k, v in event.items() if not k.startswith("_")}
 
     def _authorized(self, request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -301,8 +304,8 @@ class Simulator:
             r
             for r in self.world.runs.values()
             if all(str(getattr(r, name)) == value for name, value in exact.items())
-            and (after is None or r.created > after)
-            and (before is None or r.created < before)
+            and (after is None or micros(r.created) > after)
+            and (before is None or micros(r.created) < before)
         )
         return 200, self._page(items, lambda r: r.seq, lambda r: r.public(), request, filters)
 
@@ -320,8 +323,7 @@ class Simulator:
         items = (
             ev
             for ev in self.world.events
-            if (probe is None or subscribed(probe, ev["type"]))
-            and (after is None or datetime.fromisoformat(ev["created_at"].replace("Z", "+00:00")).timestamp() > after)
+            if (probe is None or subscribed(probe, ev["type"])) and (after is None or ev["_micros"] > after)
         )
         return 200, self._page(items, lambda ev: ev["_seq"], self._event, request, filters)
 

@@ -30,6 +30,11 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def micros(ts: float) -> int:
+    """Timestamps compare at the microsecond resolution they are shown with."""
+    return round(ts * 1_000_000)
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
@@ -161,6 +166,7 @@ class World:
             "data": resource.public(),
             "created_at": iso(now),
             "_seq": self.next_seq(),
+            "_micros": micros(now),
         }
         self.events.append(event)
         self.events_by_id[event["id"]] = event
