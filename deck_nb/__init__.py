@@ -7,7 +7,13 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Deck": ".client",
+    "AsyncDeck": ".client",
+    "DeckError": ".client",
+    "APIError": ".client",
+    "errors": ".client",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -375,6 +375,7 @@ class Simulator:
         self.world.reset()
         self.idempotency.clear()
         self.faults = Faults()
+        self.limiter = RateLimiter(self.limiter.limit)
         for key in self.counts:
             self.counts[key] = 0
         return 200, {"reset": True}

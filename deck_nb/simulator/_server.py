@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import sys
-import threading
-import time
 from typing import Any
 
-import uvicorn
-
+from .._serve import ServerThread
 from ._app import Simulator
 
 log = logging.getLogger("deck_nb.simulator")
@@ -40,13 +36,12 @@ def warn_if_exposed(host: str) -> None:
 class SimulatorHandle:
     """A running simulator: ``base_url`` (ends in ``/v2``), ``api_key``, ``stop()``; a context manager."""
 
-    def __init__(self, simulator: Simulator, server: uvicorn.Server, thread: threading.Thread, host: str, port: int):
+    def __init__(self, simulator: Simulator, server: ServerThread) -> None:
         self.simulator = simulator
         self._server = server
-        self._thread = thread
-        self.host = host
-        self.port = port
-        self.root_url = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+        self.host = server.host
+        self.port = server.port
+        self.root_url = server.root_url
         self.base_url = f"{self.root_url}/v2"
 
     @property
@@ -55,11 +50,10 @@ class SimulatorHandle:
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._server.running
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout)
+        self._server.stop(timeout)
 
     def control(self, method: str, path: str, json: Any = None) -> dict[str, Any]:
         """Call a ``/_sim`` control route (reset, clock/advance, faults, config, stats)."""
@@ -98,19 +92,6 @@ class SimulatorHandle:
         return f"<Deck simulator {state} at {self.base_url}, clock={self.simulator.clock.mode}>"
 
 
-def _config(simulator: Simulator, host: str, port: int, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(
-        simulator.app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-        timeout_keep_alive=30,
-        backlog=2048,
-    )
-
-
 def start(
     *,
     host: str = "127.0.0.1",
@@ -125,18 +106,8 @@ def start(
     """Start a simulator on a background thread and return once it accepts connections."""
     warn_if_exposed(host)
     simulator = Simulator(time_scale=time_scale, clock=clock, rate_limit=rate_limit, api_key=api_key)
-    server = uvicorn.Server(_config(simulator, host, port, log_level))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), name="deck-simulator", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not server.started:
-        server.should_exit = True
-        raise RuntimeError(f"the Deck simulator did not start on {host}:{port}")
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    return SimulatorHandle(simulator, server, thread, host, bound)
+    server = ServerThread(simulator.app, host=host, port=port, log_level=log_level, name="deck-simulator")
+    return SimulatorHandle(simulator, server.start(timeout))
 
 
 def serve_forever(
@@ -162,7 +133,7 @@ def serve_forever(
     print(f"Deck simulator ready at {handle.base_url} — API key {handle.api_key}", flush=True)
     try:
         while handle.running:
-            handle._thread.join(0.5)
+            handle._server.join(0.5)
     except KeyboardInterrupt:
         print("stopping the Deck simulator", file=sys.stderr, flush=True)
     finally:

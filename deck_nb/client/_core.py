@@ -1,0 +1,304 @@
+"""The shared core of Deck and AsyncDeck: request building, retry decisions, backoff, error mapping,
+response parsing and observation. Only the send loops (in ``_client.py``) exist twice."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import random
+import time
+import uuid
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
+
+from . import _errors as errors
+from ._config import mask, resolve
+from ._pacer import Pacer
+
+log = logging.getLogger("deck_nb.client")
+
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_DEADLINE_S = 120.0
+DEFAULT_RATE_LIMIT = (200, 10.0)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One logical API call; retries reuse it (and its idempotency key) unchanged."""
+
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    cast: Callable[[Any], Any] | None = None
+    idempotency_key: str | None = None
+    submission: tuple[str, str, tuple[str, ...]] | None = None  # (kind, id, field names) — never values
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+class Observer:
+    """Hooks the history journal (or anyone) can implement; the client calls them as it goes."""
+
+    def on_object(self, obj: Any, call: Call) -> None: ...
+
+    def on_error(self, error: errors.DeckError, call: Call) -> None: ...
+
+    def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None: ...
+
+
+class BaseClient:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float = DEFAULT_DEADLINE_S,
+        rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
+        observers: list[Observer] | None = None,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        if timeout <= 0 or deadline <= 0:
+            raise ValueError("timeout and deadline must be positive")
+        self.api_key, self.base_url, self.embedded = resolve(api_key, base_url)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.deadline = deadline
+        self.pacer = Pacer(*rate_limit) if rate_limit else None
+        self.observers: list[Observer] = list(observers or [])
+        self.stats = Stats()
+
+    def __repr__(self) -> str:
+        embedded = ", embedded simulator" if self.embedded else ""
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask(self.api_key)!r}{embedded})"
+
+    def add_observer(self, observer: Observer) -> None:
+        if observer not in self.observers:
+            self.observers.append(observer)
+
+    # -- building ----------------------------------------------------------------------------
+
+    @property
+    def user_agent(self) -> str:
+        from deck_nb import __version__
+
+        return f"deck_nb/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+
+    def _default_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.api_key}",
+            "User-Agent": self.user_agent,
+            "Accept": "application/json",
+        }
+
+    @staticmethod
+    def _prepare(call: Call) -> Call:
+        """Give every POST one idempotency key before the retry loop, so retries never duplicate."""
+        if call.method == "POST" and call.idempotency_key is None:
+            return replace(call, idempotency_key=f"deck-nb-{uuid.uuid4()}")
+        return call
+
+    def _request_kwargs(self, call: Call, started: float) -> dict[str, Any]:
+        headers = {}
+        if call.idempotency_key:
+            headers["Idempotency-Key"] = call.idempotency_key
+        remaining = max(0.1, self.deadline - (time.monotonic() - started))
+        kwargs: dict[str, Any] = {
+            "method": call.method,
+            "url": self.base_url + call.path,
+            "headers": headers,
+            "timeout": min(self.timeout, remaining),
+        }
+        if call.params:
+            kwargs["params"] = {k: v for k, v in call.params.items() if v is not None}
+        if call.body is not None:
+            kwargs["json"] = call.body
+        return kwargs
+
+    # -- retry policy (tenacity) -------------------------------------------------------------
+
+    def _retry_policy(self, call: Call) -> dict[str, Any]:
+        return {
+            "stop": stop_after_attempt(self.max_retries + 1) | stop_before_delay(self.deadline),
+            "wait": self._backoff,
+            "retry": retry_if_exception(self._should_retry),
+            "reraise": True,
+            "before_sleep": lambda state: self._before_sleep(call, state),
+        }
+
+    @staticmethod
+    def _should_retry(exc: BaseException) -> bool:
+        if isinstance(exc, errors.APIConnectionError):
+            return True
+        if isinstance(exc, errors.InteractionTimeout | errors.IdempotencyConflict):
+            return False  # semantic answers, not transient ones
+        return isinstance(
+            exc,
+            errors.RateLimitError | errors.InternalServerError | errors.ConflictError | errors.RequestTimeoutError,
+        )
+
+    @staticmethod
+    def _backoff(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        n = state.attempt_number - 1
+        if isinstance(exc, errors.RateLimitError):
+            if exc.retry_after is not None:
+                return exc.retry_after + random.uniform(0, 0.25)
+            return min(30.0, 2.0**n) * (1 - 0.25 * random.random())  # Deck's advice: 1 s · 2ⁿ, capped at 30 s
+        return min(8.0, 0.5 * 2.0**n) * (1 - 0.25 * random.random())
+
+    def _before_sleep(self, call: Call, state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, errors.RateLimitError) and self.pacer is not None:
+            self.pacer.block_for(state.upcoming_sleep)
+        log.info(
+            "retrying %s in %.2fs after %s (attempt %d of %d)",
+            call.describe(),
+            state.upcoming_sleep,
+            type(exc).__name__,
+            state.attempt_number + 1,
+            self.max_retries + 1,
+        )
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def _transport_error(self, exc: httpx.TransportError, call: Call) -> errors.APIConnectionError:
+        kind = errors.APITimeoutError if isinstance(exc, httpx.TimeoutException) else errors.APIConnectionError
+        what = "timed out" if kind is errors.APITimeoutError else f"failed ({type(exc).__name__})"
+        return kind(f"{call.describe()} {what}", method=call.method, path=call.path)
+
+    def _process(self, call: Call, response: httpx.Response) -> Any:
+        """Parse a response into a model, or raise the mapped error."""
+        self.stats.requests += 1
+        self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
+        request_id = response.headers.get("x-request-id")
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            request_id = body.get("request_id") or request_id
+        log.debug("%s -> %s %s", call.describe(), response.status_code, request_id or "")
+        if response.status_code >= 400:
+            raise self._status_error(call, response, body, request_id)
+        if not isinstance(body, dict):
+            ctype = response.headers.get("content-type", "?")
+            raise errors.APIResponseValidationError(
+                f"{call.describe()} answered {response.status_code} with a non-JSON or non-object body ({ctype})",
+                status_code=response.status_code,
+                request_id=request_id,
+                method=call.method,
+                path=call.path,
+            )
+        try:
+            return call.cast(body) if call.cast else body
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+            raise errors.APIResponseValidationError(
+                f"{call.describe()} answered an object deck_nb cannot read ({problems})",
+                status_code=response.status_code,
+                request_id=request_id,
+                method=call.method,
+                path=call.path,
+            ) from None
+
+    def _status_error(self, call: Call, response: httpx.Response, body: Any, request_id: str | None):
+        details = body.get("errors") if isinstance(body, dict) else None
+        first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
+        code = first.get("code") if isinstance(first.get("code"), str) else None
+        message = first.get("message") if isinstance(first.get("message"), str) else None
+        if message is None:
+            message = f"{call.describe()} failed with HTTP {response.status_code}"
+        cls = errors.error_class(response.status_code, code)
+        error = cls(
+            message,
+            status_code=response.status_code,
+            type=first.get("type") if isinstance(first.get("type"), str) else None,
+            code=code,
+            field=first.get("field") if isinstance(first.get("field"), str) else None,
+            request_id=request_id,
+            errors=[d for d in details if isinstance(d, dict)] if isinstance(details, list) else [],
+            method=call.method,
+            path=call.path,
+        )
+        if isinstance(error, errors.RateLimitError):
+            self.stats.rate_limited += 1
+            error.retry_after = _retry_after(response.headers.get("retry-after"))
+        return error
+
+    # -- observation -------------------------------------------------------------------------
+
+    def _observe(self, call: Call, result: Any) -> None:
+        if call.submission:
+            kind, id_, names = call.submission
+            self._notify("on_submission", kind, id_, names, None)
+        self._notify("on_object", result, call)
+
+    def _observe_error(self, call: Call, error: errors.DeckError) -> None:
+        self._notify("on_error", error, call)
+        if call.submission:
+            kind, id_, names = call.submission
+            self._notify("on_submission", kind, id_, names, error)
+
+    def _notify(self, hook: str, *args: Any) -> None:
+        for observer in self.observers:
+            try:
+                getattr(observer, hook)(*args)
+            except Exception:  # an observer must never break the call it watches
+                log.exception("observer %r failed in %s", observer, hook)
+
+
+def _retry_after(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= 60 else None
+
+
+# -- waiting, written once: a plan that the sync and async shells execute ----------------------
+
+FETCH = object()
+
+
+def wait_plan(
+    until: Callable[[Any], bool], timeout: float | None, poll_interval: float | None, what: str
+) -> Generator[Any, Any, Any]:
+    """Yields FETCH (send back the fresh object) or a number of seconds to sleep; returns the object."""
+    started = time.monotonic()
+    delay = poll_interval or 0.1
+    while True:
+        obj = yield FETCH
+        if until(obj):
+            return obj
+        if timeout is not None:
+            remaining = timeout - (time.monotonic() - started)
+            if remaining <= 0:
+                status = getattr(obj, "status", "?")
+                raise errors.WaitTimeout(f"{what} was still `{status}` after {timeout:g}s")
+            yield min(delay, remaining)
+        else:
+            yield delay
+        if poll_interval is None:
+            delay = min(delay * 1.5, 2.0)
