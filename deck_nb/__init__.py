@@ -12,11 +12,31 @@ _LAZY: dict[str, str] = {
     "AsyncDeck": ".client",
     "DeckError": ".client",
     "APIError": ".client",
-    "errors": ".client",
+    "connect": ".notebook",
+    "run_task": ".notebook",
+    "default_deck": ".notebook",
+    "set_default_deck": ".notebook",
+    "DictResponder": ".notebook",
+    "CallableResponder": ".notebook",
+    "ConsoleResponder": ".notebook",
+    "TOTPResponder": ".notebook",
+    "SimulatorResponder": ".notebook",
+    "Responder": ".notebook",
+    "JobFailed": ".notebook",
+    "History": ".history",
+    "Journal": ".history",
+    "use_history_file": ".history",
+    "runs_frame": ".history",
+    "connections_frame": ".history",
+    "outputs_frame": ".history",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "history":  # the package is callable: deck_nb.history() gives the session's History
+        import importlib
+
+        return importlib.import_module(".history", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'deck_nb' has no attribute {name!r}")
@@ -28,4 +48,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, "history"])

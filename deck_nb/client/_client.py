@@ -94,6 +94,10 @@ class Deck(BaseClient, _Resources):
             if not fresh:
                 time.sleep(poll_interval if deadline is None else min(poll_interval, deadline - time.monotonic()))
 
+    def to_async(self) -> AsyncDeck:
+        """An AsyncDeck with the same configuration, pacer and observers (one org limit, one history)."""
+        return self._twin(AsyncDeck)
+
     def test(self) -> dict[str, Any]:
         """Check the key: ``{"status": "ready", "environment": ...}``."""
         return self._request(Call("GET", "/test"))
@@ -166,6 +170,10 @@ class AsyncDeck(BaseClient, _Resources):
             if not fresh:
                 pause = poll_interval if deadline is None else min(poll_interval, deadline - time.monotonic())
                 await asyncio.sleep(max(0.0, pause))
+
+    def to_sync(self) -> Deck:
+        """A Deck with the same configuration, pacer and observers."""
+        return self._twin(Deck)
 
     async def test(self) -> dict[str, Any]:
         return await self._request(Call("GET", "/test"))

@@ -90,6 +90,20 @@ class BaseClient:
         embedded = ", embedded simulator" if self.embedded else ""
         return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask(self.api_key)!r}{embedded})"
 
+    def _twin(self, cls: type) -> Any:
+        twin = cls(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            deadline=self.deadline,
+            rate_limit=None,
+        )
+        twin.pacer = self.pacer
+        twin.observers = self.observers
+        twin.embedded = self.embedded
+        return twin
+
     def add_observer(self, observer: Observer) -> None:
         if observer not in self.observers:
             self.observers.append(observer)

@@ -1,0 +1,370 @@
+"""The journal: every status change, interaction shown, answer submitted (field names and outcome,
+never values), API error and final result the client observes, written as it happens.
+
+SQLite (stdlib) in WAL mode: each record is committed before the call that produced it returns, so
+a killed kernel loses nothing it had shown. Summary tables (one row per resource, interaction and
+error) are kept up to date as records arrive, so frames are a plain SELECT away."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from deck_nb.client import APIError, DeckError, Observer
+
+from . import outcomes
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS timeline(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
+    resource_kind TEXT, resource_id TEXT, status TEXT, detail TEXT);
+CREATE TABLE IF NOT EXISTS resources(
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, source_id TEXT, task_id TEXT, connection_id TEXT,
+    external_id TEXT, status TEXT, result TEXT, created_at REAL, updated_at REAL, finished_at REAL,
+    runtime_ms INTEGER, interactions INTEGER NOT NULL DEFAULT 0, interaction_types TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0, error_type TEXT, error_code TEXT, error_message TEXT,
+    first_seen REAL, last_seen REAL);
+CREATE TABLE IF NOT EXISTS interactions(
+    row INTEGER PRIMARY KEY AUTOINCREMENT, resource_kind TEXT, resource_id TEXT, source_id TEXT, task_id TEXT,
+    type TEXT, message TEXT, field_names TEXT, field_types TEXT, attempts_remaining INTEGER, expires_at REAL,
+    shown_at REAL, answered_at REAL, closed_at REAL, outcome TEXT, submissions INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS errors(
+    row INTEGER PRIMARY KEY AUTOINCREMENT, at REAL, origin TEXT, resource_kind TEXT, resource_id TEXT,
+    type TEXT, code TEXT, field TEXT, message TEXT, status_code INTEGER, request_id TEXT, method TEXT, path TEXT);
+CREATE INDEX IF NOT EXISTS interactions_by_resource ON interactions(resource_id);
+"""
+
+KINDS = {"connection": "connection", "task_run": "task_run"}
+_PATH_ID = re.compile(r"^/(connections|task-runs)/([^/?]+)")
+_TERMINAL = {"connected", "invalid", "disconnected", "completed", "failed", "canceled"}
+
+
+def _ts(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass
+class _Seen:
+    """What the journal last knew of a resource (rebuilt from the file when resuming)."""
+
+    status: str | None = None
+    prompt: dict[str, Any] | None = None
+    pending_row: int | None = None
+    answered: bool = False
+    updated: float | None = None
+    types: list[str] = field(default_factory=list)
+
+
+class Journal(Observer):
+    """Observer of a client; ``Journal(path)`` persists to SQLite, ``Journal()`` keeps it in memory."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(
+            str(self.path) if self.path else ":memory:", check_same_thread=False, isolation_level=None
+        )
+        if self.path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process; see README
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._seen: dict[str, _Seen] = {}
+
+    def __repr__(self) -> str:
+        where = str(self.path) if self.path else "memory"
+        return f"<Journal {where}: {self.count('resources')} resources, {self.count('timeline')} records>"
+
+    def count(self, table: str) -> int:
+        with self._lock:
+            return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def query(self, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
+        with self._lock:
+            cursor = self._db.execute(sql, params)
+            return [c[0] for c in cursor.description], cursor.fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- Observer hooks ----------------------------------------------------------------------
+
+    def on_object(self, obj: Any, call: Any = None) -> None:
+        for data in _resources_in(obj):
+            self.observe(data)
+
+    def on_error(self, error: DeckError, call: Any = None) -> None:
+        path = getattr(call, "path", None) or getattr(error, "path", None) or ""
+        match = _PATH_ID.match(path)
+        kind = {"connections": "connection", "task-runs": "task_run"}.get(match.group(1)) if match else None
+        resource_id = match.group(2) if match else None
+        origin = "api" if isinstance(error, APIError) and error.status_code else "client"
+        with self._lock, self._db:
+            self._error(
+                origin,
+                kind,
+                resource_id,
+                getattr(error, "type", None),
+                getattr(error, "code", None) or type(error).__name__,
+                getattr(error, "field", None),
+                getattr(error, "message", str(error)),
+                getattr(error, "status_code", None),
+                getattr(error, "request_id", None),
+                getattr(call, "method", None),
+                path or None,
+            )
+            if isinstance(error, APIError) and error.code == "interaction_timeout" and resource_id:
+                self._close_prompt(resource_id, outcomes.TIMED_OUT)
+
+    def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None:
+        now = time.time()
+        outcome = "sent" if error is None else getattr(error, "code", None) or type(error).__name__
+        with self._lock, self._db:
+            self._timeline(now, "answer", kind, id, None, {"fields": list(field_names), "outcome": outcome})
+            seen = self._state(id)
+            if seen.pending_row is not None:
+                self._db.execute(
+                    "UPDATE interactions SET submissions = submissions + 1"
+                    + (", answered_at = ?" if error is None else ", answered_at = answered_at")
+                    + " WHERE row = ?",
+                    (now, seen.pending_row) if error is None else (seen.pending_row,),
+                )
+            if error is None:
+                seen.answered = True
+                self._db.execute("UPDATE resources SET attempts = attempts + 1 WHERE id = ?", (id,))
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def observe(self, data: dict[str, Any], at: float | None = None) -> None:
+        """Record what changed about one connection or task run (a plain dict from the API)."""
+        kind = KINDS.get(data.get("object", ""))
+        resource_id = data.get("id")
+        if kind is None or not isinstance(resource_id, str):
+            return
+        now = at if at is not None else time.time()
+        status = data.get("status")
+        prompt = data.get("interaction") if status == "interaction_required" else None
+        updated = _ts(data.get("updated_at"))
+        with self._lock:
+            seen = self._state(resource_id)
+            if updated is not None and seen.updated is not None and updated < seen.updated:
+                return  # an older snapshot (events arrive out of order): never go back in time
+            seen.updated = updated if updated is not None else seen.updated
+            if status == seen.status and (prompt is None or prompt == seen.prompt):
+                self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
+                return
+            with self._db:
+                self._record(kind, resource_id, data, status, prompt, seen, now)
+
+    def _record(self, kind, resource_id, data, status, prompt, seen: _Seen, now: float) -> None:
+        if status != seen.status:
+            self._timeline(now, "status", kind, resource_id, status, {"from": seen.status})
+        self._judge_pending(seen, data, now)
+        if prompt is not None and prompt != seen.prompt:
+            self._prompt(kind, resource_id, data, prompt, seen, now)
+        errors = [e for e in data.get("errors") or [] if isinstance(e, dict)]
+        if status in _TERMINAL and status != seen.status:
+            for e in errors:
+                self._error(
+                    "resource",
+                    kind,
+                    resource_id,
+                    e.get("type"),
+                    e.get("code"),
+                    e.get("field"),
+                    e.get("message"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    at=now,
+                )
+            self._timeline(now, "result", kind, resource_id, status, {"result": data.get("result")})
+        first = errors[0] if errors else {}
+        finished = _ts(data.get("completed_at") or data.get("canceled_at")) or (
+            _ts(data.get("updated_at")) if status in _TERMINAL else None
+        )
+        self._db.execute(
+            """INSERT INTO resources(id, kind, source_id, task_id, connection_id, external_id, status, result,
+                   created_at, updated_at, finished_at, runtime_ms, error_type, error_code, error_message,
+                   first_seen, last_seen)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET status=excluded.status, result=excluded.result,
+                   updated_at=excluded.updated_at, finished_at=coalesce(excluded.finished_at, finished_at),
+                   runtime_ms=coalesce(excluded.runtime_ms, runtime_ms),
+                   error_type=excluded.error_type, error_code=excluded.error_code,
+                   error_message=excluded.error_message, last_seen=excluded.last_seen,
+                   external_id=coalesce(excluded.external_id, external_id)""",
+            (
+                resource_id,
+                kind,
+                data.get("source_id"),
+                data.get("task_id"),
+                data.get("connection_id"),
+                data.get("external_id"),
+                status,
+                data.get("result"),
+                _ts(data.get("created_at")),
+                _ts(data.get("updated_at")),
+                finished,
+                data.get("runtime_ms"),
+                first.get("type"),
+                first.get("code"),
+                first.get("message"),
+                now,
+                now,
+            ),
+        )
+        seen.status = status
+
+    def _prompt(self, kind, resource_id, data, prompt: dict[str, Any], seen: _Seen, now: float) -> None:
+        fields = [f for f in prompt.get("fields") or [] if isinstance(f, dict)]
+        names = ",".join(str(f.get("name")) for f in fields)
+        cursor = self._db.execute(
+            """INSERT INTO interactions(resource_kind, resource_id, source_id, task_id, type, message, field_names,
+                   field_types, attempts_remaining, expires_at, shown_at, outcome)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (
+                kind,
+                resource_id,
+                data.get("source_id"),
+                data.get("task_id"),
+                prompt.get("type"),
+                prompt.get("message"),
+                names,
+                ",".join(str(f.get("type")) for f in fields),
+                prompt.get("attempts_remaining"),
+                _ts(prompt.get("expires_at")),
+                now,
+                outcomes.PENDING,
+            ),
+        )
+        seen.prompt, seen.pending_row, seen.answered = prompt, cursor.lastrowid, False
+        seen.types.append(str(prompt.get("type")))
+        self._timeline(
+            now,
+            "interaction",
+            kind,
+            resource_id,
+            "interaction_required",
+            {"type": prompt.get("type"), "fields": names.split(",") if names else []},
+        )
+        self._db.execute(
+            "UPDATE resources SET interactions = interactions + 1, interaction_types = ? WHERE id = ?",
+            (",".join(seen.types), resource_id),
+        )
+
+    def _judge_pending(self, seen: _Seen, data: dict[str, Any], now: float) -> None:
+        if seen.pending_row is None or seen.prompt is None:
+            return
+        if data.get("status") == "interaction_required" and data.get("interaction") == seen.prompt:
+            return
+        verdict = outcomes.judge(seen.prompt, data) if seen.answered else outcomes.unanswered(data)
+        if verdict is None and data.get("status") == "interaction_required":
+            verdict = outcomes.UNKNOWN
+        if verdict is not None:
+            self._db.execute(
+                "UPDATE interactions SET outcome = ?, closed_at = ? WHERE row = ?", (verdict, now, seen.pending_row)
+            )
+            seen.pending_row, seen.answered = None, False
+
+    def _close_prompt(self, resource_id: str, outcome: str) -> None:
+        seen = self._state(resource_id)
+        if seen.pending_row is not None:
+            self._db.execute(
+                "UPDATE interactions SET outcome = ?, closed_at = ? WHERE row = ?",
+                (outcome, time.time(), seen.pending_row),
+            )
+            seen.pending_row = None
+
+    def _error(
+        self,
+        origin,
+        kind,
+        resource_id,
+        type_,
+        code,
+        field_,
+        message,
+        status_code,
+        request_id,
+        method,
+        path,
+        at: float | None = None,
+    ) -> None:
+        now = at if at is not None else time.time()
+        self._db.execute(
+            """INSERT INTO errors(at, origin, resource_kind, resource_id, type, code, field, message, status_code,
+                   request_id, method, path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (now, origin, kind, resource_id, type_, code, field_, message, status_code, request_id, method, path),
+        )
+        self._timeline(
+            now,
+            "error",
+            kind,
+            resource_id,
+            None,
+            {"origin": origin, "type": type_, "code": code, "field": field_, "status_code": status_code},
+        )
+
+    def _timeline(self, at: float, kind: str, resource_kind, resource_id, status, detail: dict[str, Any]) -> None:
+        self._db.execute(
+            "INSERT INTO timeline(at, kind, resource_kind, resource_id, status, detail) VALUES (?,?,?,?,?,?)",
+            (at, kind, resource_kind, resource_id, status, json.dumps(detail, default=str)),
+        )
+
+    def _state(self, resource_id: str) -> _Seen:
+        seen = self._seen.get(resource_id)
+        if seen is None:
+            seen = self._seen[resource_id] = self._load_state(resource_id)
+        return seen
+
+    def _load_state(self, resource_id: str) -> _Seen:
+        row = self._db.execute(
+            "SELECT status, interaction_types, updated_at FROM resources WHERE id = ?", (resource_id,)
+        ).fetchone()
+        if row is None:
+            return _Seen()
+        seen = _Seen(status=row[0], types=[t for t in (row[1] or "").split(",") if t], updated=row[2])
+        pending = self._db.execute(
+            "SELECT row, type, field_names, answered_at FROM interactions WHERE resource_id = ? AND outcome = ? "
+            "ORDER BY row DESC LIMIT 1",
+            (resource_id, outcomes.PENDING),
+        ).fetchone()
+        if pending is not None:
+            seen.pending_row, seen.answered = pending[0], pending[3] is not None
+            seen.prompt = {"type": pending[1], "fields": [{"name": n} for n in (pending[2] or "").split(",") if n]}
+        return seen
+
+
+def _resources_in(obj: Any) -> list[dict[str, Any]]:
+    """The connections and task runs inside a response: a model, a page, or an event."""
+    if hasattr(obj, "to_dict"):
+        obj = obj.to_dict()
+    if not isinstance(obj, dict):
+        return []
+    if isinstance(obj.get("data"), list):  # a page
+        found: list[dict[str, Any]] = []
+        for item in obj["data"]:
+            found.extend(_resources_in(item))
+        return found
+    if obj.get("object") == "event" and isinstance(obj.get("data"), dict):
+        return [obj["data"]]
+    return [obj] if obj.get("object") in KINDS else []

@@ -1,0 +1,303 @@
+"""Who answers an interaction: a widget form, the console, a dict, a callable, a TOTP secret, or
+(headless, on the simulator) the simulator's magic values. Every responder builds its answer
+from the interaction's ``fields``, never from its ``type``."""
+
+from __future__ import annotations
+
+import getpass
+import inspect
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from deck_nb.client import APIError, DeckError, Field, Interaction
+
+ENV_SWITCH = "DECK_NB_RESPONDER"
+
+
+class NoAnswer(DeckError):
+    """A responder had nothing to answer a required field with (no value is ever shown)."""
+
+
+@dataclass
+class Prompt:
+    """One request for input, as a responder sees it."""
+
+    kind: str  # "connection" or "task_run"
+    resource_id: str
+    interaction: Interaction
+    title: str = ""
+    error: APIError | None = None  # the server refused the previous answer to this same prompt
+    view: Any = field(default=None, repr=False)  # the job's widget view, when there is one
+
+
+class Responder:
+    """Subclass and implement ``answer``; it may return the inputs or an awaitable of them."""
+
+    needs_await = False  # True for responders that wait on a person through widgets
+
+    def answer(self, prompt: Prompt) -> dict[str, Any] | Awaitable[dict[str, Any]]:
+        raise NotImplementedError
+
+    def closed(self, prompt: Prompt, note: str) -> None:
+        """The prompt ended without this responder's answer (expired, or answered elsewhere)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _fill(interaction: Interaction, value_for: Callable[[Field], Any]) -> dict[str, Any]:
+    inputs = {}
+    for f in interaction.fields:
+        value = value_for(f)
+        if value is None:
+            if f.required:
+                raise NoAnswer(f"no answer for required field `{f.name}` ({f.display_label})")
+            continue
+        inputs[f.name] = value
+    return inputs
+
+
+class DictResponder(Responder):
+    """Answers by field name. A value may be a callable ``(field) -> value``, or a list of successive
+    answers (one per attempt: ``{"code": ["000000", "123456"]}`` shows a retry)."""
+
+    def __init__(self, answers: Mapping[str, Any]) -> None:
+        self._answers = dict(answers)
+        self._used: dict[str, int] = {}
+
+    def __repr__(self) -> str:  # names only: the values may be secrets
+        return f"<DictResponder for {', '.join(self._answers) or 'nothing'}>"
+
+    def _value(self, f: Field) -> Any:
+        if f.name not in self._answers:
+            return None
+        value = self._answers[f.name]
+        if isinstance(value, list | tuple):
+            index = self._used.get(f.name, 0)
+            self._used[f.name] = index + 1
+            value = value[min(index, len(value) - 1)] if value else None
+        return value(f) if callable(value) else value
+
+    def answer(self, prompt: Prompt) -> dict[str, Any]:
+        return _fill(prompt.interaction, self._value)
+
+
+class CallableResponder(Responder):
+    """``fn(interaction) -> inputs`` (or an awaitable of them)."""
+
+    def __init__(self, fn: Callable[[Interaction], Any]) -> None:
+        self.fn = fn
+
+    def answer(self, prompt: Prompt) -> Any:
+        result = self.fn(prompt.interaction)
+        if inspect.isawaitable(result):
+            return result
+        if not isinstance(result, Mapping):
+            raise TypeError(f"the responder callable must return a dict of inputs, not {type(result).__name__}")
+        return dict(result)
+
+
+class TOTPResponder(Responder):
+    """Computes one-time codes from a shared TOTP secret (pyotp) for code-like fields; other fields
+    go to ``fallback``."""
+
+    CODE_WORDS = ("code", "otp", "token", "passcode")
+
+    def __init__(self, secret: str, *, digits: int = 6, interval: int = 30, fallback: Responder | None = None):
+        import pyotp
+
+        try:
+            self._totp = pyotp.TOTP(secret, digits=digits, interval=interval)
+            self._totp.now()
+        except Exception:
+            raise ValueError("the TOTP secret must be base32 (as authenticator apps show it)") from None
+        self.fallback = fallback
+
+    def __repr__(self) -> str:
+        return "<TOTPResponder>"
+
+    def _is_code(self, f: Field) -> bool:
+        text = f"{f.name} {f.label or ''}".lower()
+        return f.type in ("string", "number") and any(word in text for word in self.CODE_WORDS)
+
+    def answer(self, prompt: Prompt) -> Any:
+        codes = {f.name: self._totp.now() for f in prompt.interaction.fields if self._is_code(f)}
+        rest = [f for f in prompt.interaction.fields if f.name not in codes]
+        if not rest:
+            return codes
+        if self.fallback is None:
+            raise NoAnswer(f"the TOTP responder has no answer for `{rest[0].name}`; give it a fallback responder")
+        sub = Prompt(
+            prompt.kind,
+            prompt.resource_id,
+            prompt.interaction.model_copy(update={"fields": rest}),
+            prompt.title,
+            prompt.error,
+            prompt.view,
+        )
+        other = self.fallback.answer(sub)
+        if inspect.isawaitable(other):
+
+            async def merge():
+                return {**codes, **(await other)}
+
+            return merge()
+        return {**codes, **other}
+
+
+class SimulatorResponder(Responder):
+    """The simulator's magic answers, for headless notebook runs (nbval, CI). Refuses to answer
+    anything but the embedded simulator, so it can never send guesses to a real source."""
+
+    VALUES: ClassVar[dict[str, Any]] = {"code": "123456", "answer": "rex", "pin": 123456}
+
+    def __init__(self) -> None:
+        self.checked: set[int] = set()
+
+    def check(self, deck: Any) -> None:
+        if id(deck) in self.checked:
+            return
+        environment = deck.test().get("environment") if hasattr(deck, "test") else None
+        if environment != "simulator":
+            raise DeckError("the simulator responder only answers the Deck simulator, not a live Deck service")
+        self.checked.add(id(deck))
+
+    def _value(self, f: Field) -> Any:
+        if f.name in self.VALUES:
+            return self.VALUES[f.name]
+        if f.options:
+            return f.options[0].value
+        if f.type == "boolean":
+            return True
+        if f.type == "number":
+            return 1
+        if f.type == "date":
+            return "2000-01-01"
+        return "simulated" if f.required else None
+
+    def answer(self, prompt: Prompt) -> dict[str, Any]:
+        return _fill(prompt.interaction, self._value)
+
+
+class ConsoleResponder(Responder):
+    """Asks at the terminal; secret fields are read with getpass (not echoed)."""
+
+    def __init__(
+        self,
+        *,
+        input_fn: Callable[[str], str] = input,
+        getpass_fn: Callable[[str], str] = getpass.getpass,
+        out: Any = None,
+    ) -> None:
+        self.input_fn = input_fn
+        self.getpass_fn = getpass_fn
+        self.out = out
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.out or sys.stdout, flush=True)
+
+    def answer(self, prompt: Prompt) -> dict[str, Any]:
+        from deck_nb.widgets import FieldValueError, is_secret, rule_for
+
+        interaction = prompt.interaction
+        self._say(f"\n{prompt.title or 'Deck needs input'}: {interaction.message or interaction.type}")
+        if interaction.attempts_remaining is not None:
+            self._say(f"({interaction.attempts_remaining} attempt(s) left)")
+        if prompt.error is not None:
+            self._say(f"The source refused that: {prompt.error.message}")
+        inputs: dict[str, Any] = {}
+        for f in interaction.fields:
+            while True:
+                raw = self._ask_field(f, is_secret(f))
+                try:
+                    value = rule_for(f).parse(raw, f) if not f.options else raw
+                except FieldValueError as exc:
+                    self._say(str(exc))
+                    continue
+                if value is None and f.required:
+                    self._say(f"{f.display_label} is required.")
+                    continue
+                break
+            if value is not None:
+                inputs[f.name] = value
+        return inputs
+
+    def _ask_field(self, f: Field, secret: bool) -> Any:
+        label = f.display_label + ("" if f.required else " (optional)")
+        if f.options:
+            for i, option in enumerate(f.options, 1):
+                self._say(f"  {i}. {option.label or option.value}")
+            raw = self.input_fn(f"{label} [1-{len(f.options)}]: ").strip()
+            if raw.isdigit() and 1 <= int(raw) <= len(f.options):
+                return f.options[int(raw) - 1].value
+            matches = [o.value for o in f.options if str(o.value) == raw]
+            return matches[0] if matches else None
+        if f.type == "boolean":
+            return self.input_fn(f"{label} [y/n]: ").strip().lower() in ("y", "yes", "true", "1")
+        reader = self.getpass_fn if secret else self.input_fn
+        return reader(f"{label}: ")
+
+
+class NoResponder(Responder):
+    def answer(self, prompt: Prompt) -> dict[str, Any]:
+        raise NoAnswer(
+            f"{prompt.kind} {prompt.resource_id} needs input ({prompt.interaction.type}: "
+            f"{', '.join(prompt.interaction.field_names)}) but nobody can answer here: pass respond=... "
+            f"(a dict, a callable, a Responder) or set {ENV_SWITCH}"
+        )
+
+
+def in_kernel() -> bool:
+    """Whether we run inside a Jupyter kernel (where forms can be shown and answered)."""
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        ip = shell.get_ipython()
+    except Exception:
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def resolve_responder(respond: Any) -> Responder:
+    if isinstance(respond, Responder):
+        return respond
+    if isinstance(respond, Mapping):
+        return DictResponder(respond)
+    if callable(respond):
+        return CallableResponder(respond)
+    if isinstance(respond, str):
+        return _named(respond)
+    if respond is not None:
+        raise TypeError(f"respond= takes a dict, a callable, a Responder or a name, not {type(respond).__name__}")
+    switch = os.environ.get(ENV_SWITCH, "").strip()
+    if switch:
+        return _named(switch)
+    if in_kernel():
+        from .widget_responder import WidgetResponder
+
+        return WidgetResponder()
+    if sys.stdin is not None and sys.stdin.isatty():
+        return ConsoleResponder()
+    return NoResponder()
+
+
+def _named(name: str) -> Responder:
+    if name == "simulator":
+        return SimulatorResponder()
+    if name == "console":
+        return ConsoleResponder()
+    if name == "widget":
+        from .widget_responder import WidgetResponder
+
+        return WidgetResponder()
+    if name.startswith("{"):
+        try:
+            return DictResponder(json.loads(name))
+        except ValueError:
+            raise ValueError(f"{ENV_SWITCH} holds invalid JSON") from None
+    raise ValueError(f"unknown responder {name!r}: use 'widget', 'console', 'simulator' or a JSON object")

@@ -1,0 +1,17 @@
+"""Widgets: the form built from an interaction's fields, and the live status card."""
+
+from ._fields import RULES, FieldValueError, is_secret, rule_for
+from .card import CardState, StatusCard, tone
+from .form import FormExpired, InteractionForm
+
+__all__ = [
+    "RULES",
+    "CardState",
+    "FieldValueError",
+    "FormExpired",
+    "InteractionForm",
+    "StatusCard",
+    "is_secret",
+    "rule_for",
+    "tone",
+]
