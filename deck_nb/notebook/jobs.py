@@ -34,6 +34,7 @@ from deck_nb.widgets import CardState
 from .responders import Prompt, Responder, in_kernel
 
 ANSWER_CHECK_S = 1.0  # while a person types, how often to check the prompt is still open
+MAX_REFUSALS = 3  # invalid answers in a row a headless responder may send before the job stops
 
 
 class JobFailed(DeckError):
@@ -232,6 +233,7 @@ class Job:
             if obj.status != "interaction_required" or obj.interaction is None:
                 continue
             error = None
+            refusals = 0
             while True:
                 prompt = Prompt(self.kind, obj.id, obj.interaction, self._prompt_title(obj), error, self._view)
                 inputs = yield Ask(prompt)
@@ -240,6 +242,9 @@ class Job:
                 try:
                     answered = yield Submit(inputs)
                 except InteractionInputInvalid as exc:
+                    refusals += 1
+                    if refusals >= MAX_REFUSALS and not self.responder.needs_await:
+                        raise  # a program keeps sending what the source refuses: stop, say why
                     error = exc  # ask again, showing the server's complaint by the field
                     continue
                 except (InteractionNotRequired, InteractionTimeout):
@@ -354,8 +359,11 @@ class Job:
                     continue
                 current = await self._resources(adeck).retrieve(self.id)
                 if current.status != "interaction_required" or current.interaction != prompt.interaction:
+                    answered = any(
+                        r.answered_at and r.raw == prompt.interaction.model_dump(mode="json") for r in self.interactions
+                    )
                     self._observe(current)
-                    note = "Answered elsewhere." if current.status not in self.TERMINAL else "This prompt closed."
+                    note = "Answered elsewhere." if answered else f"This prompt closed ({current.status})."
                     self.responder.closed(prompt, note)
                     return None
         finally:

@@ -1,0 +1,68 @@
+"""A real kernel runs ``await deck_nb.connect(...)``; the test plays the browser (comm messages a
+front end sends: update the field, click Submit) and sees the connection and the run finish."""
+
+from __future__ import annotations
+
+import pytest
+from kernel_driver import KernelBrowser
+
+pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.05, rate_limit="off")
+
+
+@pytest.fixture
+def kernel(sim):
+    browser = KernelBrowser({"DECK_API_KEY": sim.api_key, "DECK_BASE_URL": sim.base_url, "DECK_NB_RESPONDER": ""})
+    yield browser
+    browser.close()
+
+
+def _answer_form(kernel: KernelBrowser, seen: set[str], fill) -> None:
+    """Wait for a new Submit button, fill its form's first field, click it."""
+    kernel.pump(lambda k: k.find(model="ButtonModel", description="Submit", after=seen) is not None)
+    button = kernel.find(model="ButtonModel", description="Submit", after=seen)
+    field = kernel.find(dom_class="deck-nb-field-0", after=seen)
+    assert field is not None, kernel.models
+    fill(field)
+    kernel.click(button)
+    seen.update(kernel.models)
+
+
+def test_await_connect_in_a_cell_is_answered_through_the_widget_comms(kernel):
+    kernel.execute(
+        "import deck_nb as dn\n"
+        "job = await dn.connect('src_sim_power', 'ada', 'pw')\n"
+        "print('STATUS', job.status, [r.outcome for r in job.interactions])"
+    )
+    seen: set[str] = set()
+    _answer_form(kernel, seen, lambda field: kernel.type_into(field, value="000000"))
+    _answer_form(kernel, seen, lambda field: kernel.type_into(field, value="123456"))
+    kernel.pump(lambda k: "STATUS" in k.printed())
+    assert "STATUS connected ['rejected', 'accepted']" in kernel.printed(), kernel.errors
+    # the form's code was cleared after submit: no widget state holds it
+    assert all(state.get("value") != "123456" for state in kernel.models.values())
+
+
+def test_account_selection_mid_run_through_a_dropdown(kernel):
+    kernel.execute(
+        "import deck_nb as dn\n"
+        "conn = dn.connect('src_sim_bank', 'ada', 'pw', respond={'code': '123456', 'answer': 'rex'}).wait()\n"
+        "run = await dn.run_task('task_sim_statements', conn, respond='widget')\n"
+        "print('STATUS', run.status, run.output['account_id'])"
+    )
+    seen: set[str] = set()
+    chosen = {}
+
+    def pick_second(field):
+        chosen["label"] = kernel.models[field]["_options_labels"][1]
+        kernel.type_into(field, index=1)
+
+    _answer_form(kernel, seen, pick_second)
+    kernel.pump(lambda k: "STATUS" in k.printed())
+    assert "STATUS completed acct_sav_" in kernel.printed(), kernel.errors
+    assert chosen["label"].startswith("Savings")
+
+
+def test_sync_wait_in_a_kernel_with_the_form_refuses_and_points_to_await(kernel):
+    kernel.execute("import deck_nb as dn\ndn.connect('src_sim_power', 'ada', 'pw').wait()")
+    kernel.pump(lambda k: k.errors)
+    assert "NeedsAwait" in kernel.errors[0] and "await job" in kernel.errors[0]
