@@ -10,7 +10,7 @@ import html
 import inspect
 import time
 import weakref
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -89,6 +89,9 @@ class Create:
     password: str = field(repr=False)
 
 
+Settler = Callable[["Job", float | None], Awaitable[Any]]
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -125,7 +128,7 @@ class Job:
         self.interactions: list[InteractionRecord] = []
         self.card = CardState(title, resource.id if resource is not None else "", self._status_of(resource))
         self._view: Any = None
-        self._done = False
+        self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
         self._plan_gen: Generator[Any, Any, None] | None = None
 
     # -- what a job shows --------------------------------------------------------------------
@@ -187,7 +190,10 @@ class Job:
         current = self.resource
         if current is not None and obj.updated_at and current.updated_at and obj.updated_at < current.updated_at:
             return  # an older state (out-of-order event): never go back in time
+        old_status = self.status
         self.resource = obj
+        if self.on_change is not None and obj.status != old_status:
+            self.on_change(self, old_status, obj.status)
         self.card.resource_id = obj.id
         self.card.status = obj.status
         data = obj.to_dict()
@@ -277,10 +283,19 @@ class Job:
     def __await__(self):
         return self._finish_async().__await__()
 
-    async def _finish_async(self, timeout: float | None = None) -> Job:
-        adeck = _TWINS.get(self._deck)
+    async def _finish_async(
+        self,
+        timeout: float | None = None,
+        *,
+        adeck: AsyncDeck | None = None,
+        settle: Settler | None = None,
+        show: bool = True,
+    ) -> Job:
+        """The async shell. A batch passes its own client and a settler fed by the event feed."""
+        adeck = adeck or _TWINS.get(self._deck)
         self._check_responder(self._deck)
-        self._show()
+        if show:
+            self._show()
         deadline = None if timeout is None else time.monotonic() + timeout
         plan = self._plan_gen = self._plan_gen or self._plan()
         value: Any = None
@@ -293,7 +308,10 @@ class Job:
                     return self
                 value, error = None, None
                 try:
-                    value = await self._run_async(adeck, cmd, deadline)
+                    if isinstance(cmd, Settle) and settle is not None:
+                        value = await settle(self, _remaining(deadline))
+                    else:
+                        value = await self._run_async(adeck, cmd, deadline)
                 except (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout) as exc:
                     error = exc
         except BaseException as exc:
@@ -422,11 +440,13 @@ class ConnectJob(Job):
         username: str | None,
         external_id: str | None = None,
         resource: Connection | None = None,
+        password: str | None = None,
     ) -> None:
         super().__init__(deck, responder, f"connect {source_id}", resource)
         self.source_id = source_id
         self._username = username
         self._external_id = external_id
+        self._password = password  # only until the connection is created (batches create lazily)
 
     @property
     def connection(self) -> Connection | None:
@@ -441,6 +461,9 @@ class ConnectJob(Job):
         )
 
     def _credentials(self) -> Generator[Any, Any, str]:
+        if self._password is not None:
+            password, self._password = self._password, None
+            return password
         fields = [Field(name="password", type="string", label="Password", secret=True)]
         if not self._username:
             fields.insert(0, Field(name="username", type="string", label="Username"))
@@ -462,9 +485,27 @@ class RunJob(Job):
     TERMINAL = TaskRun.TERMINAL
     SUCCESS = "completed"
 
-    def __init__(self, deck: Deck, responder: Responder, *, task_id: str, resource: TaskRun) -> None:
+    def __init__(
+        self,
+        deck: Deck,
+        responder: Responder,
+        *,
+        task_id: str,
+        resource: TaskRun | None = None,
+        connection_id: str | None = None,
+        input: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(deck, responder, f"run {task_id}", resource)
         self.task_id = task_id
+        self._connection_id = connection_id or (resource.connection_id if resource is not None else None)
+        self._input = input
+
+    def _credentials(self) -> Generator[Any, Any, str]:
+        return ""
+        yield  # a generator, like the connection's
+
+    def _create(self, deck, password: str):
+        return deck.task_runs.create(self.task_id, connection_id=self._connection_id, input=self._input)
 
     @property
     def run(self) -> TaskRun:

@@ -2,11 +2,13 @@
 
 from ._fields import RULES, FieldValueError, is_secret, rule_for
 from .card import CardState, StatusCard, tone
+from .dashboard import Dashboard
 from .form import FormExpired, InteractionForm
 
 __all__ = [
     "RULES",
     "CardState",
+    "Dashboard",
     "FieldValueError",
     "FormExpired",
     "InteractionForm",
