@@ -52,14 +52,14 @@ def use_history_file(path: str | os.PathLike[str] | None) -> Journal:
 
 def history(path: str | os.PathLike[str] | None = None):
     """The session's history (or the history file at ``path``) as DataFrames."""
-    from .history import History
+    from ._history import History
 
     return History.load(path) if path is not None else History([session_journal()])
 
 
 def __getattr__(name: str):
     if name in ("History",):
-        from .history import History
+        from ._history import History
 
         return History
     if name in ("runs_frame", "connections_frame", "outputs_frame"):
