@@ -36,12 +36,15 @@ touched. Its MFA code is `123456`; any password but `pass_bad` works.
 
 Run the cells in order (or *Run All*: it pauses at each form and resumes when you submit).
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 import deck_nb as dn
 
 deck = dn.default_deck()  # no DECK_API_KEY set: the embedded simulator
 deck
-"""),
+"""
+    ),
     md("""
 ## 1. Connect to a source
 
@@ -49,21 +52,30 @@ deck
 notebook — so deck_nb asks for it in a masked field. Then the source asks for an MFA code: a form
 built from the interaction's `fields` appears. Type `123456` and press **Submit**.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 conn = await dn.connect("src_sim_power", username="ada")
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(conn.status)
 print([(r.type, r.outcome) for r in conn.interactions])
-"""),
+"""
+    ),
     md("""
 ## 2. Run a task
 
 A task run fetches data through the connection. Acme Power asks nothing more during runs.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 run = await dn.run_task("task_sim_bills", conn, input={"months": 6})
-"""),
+"""
+    ),
     md("""
 ## 3. The bills, as a DataFrame
 
@@ -71,25 +83,37 @@ run = await dn.run_task("task_sim_bills", conn, input={"months": 6})
 The simulator's data depend only on the source, user, task and input, so these numbers are the
 same every time.
 """),
-    code(CHECK + """
+    code(
+        CHECK
+        + """
 bills = dn.outputs_frame(run)
 bills[["statement_date", "amount_due", "currency", "usage_kwh"]]
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(f"{len(bills)} bills, {bills['amount_due'].sum():.2f} USD in total")
-"""),
+"""
+    ),
     md("""
 ## 4. The story of how we got it
 
 Every status change, prompt, answer (field names and outcome, never values) and error is in the
 session's history, as DataFrames.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 dn.history().runs
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 dn.history().interactions[["resource_kind", "type", "field_names", "outcome"]]
-"""),
+"""
+    ),
 ]
 
 
@@ -103,88 +127,129 @@ code, a lockout…). Headless runs (CI) answer the forms from a responder switch
 
 Simulator answers: MFA code `123456`, security answer `rex`.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 import time
 
 import deck_nb as dn
 from deck_nb import client
 
 deck = dn.default_deck()
-"""),
+"""
+    ),
     md("""
 ## MFA at login
 A one-time code; the form is built from the interaction's single `code` field.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 power = await dn.connect("src_sim_power", username="grace", password="pass_good")
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(power.status, [(r.type, r.field_names, r.outcome) for r in power.interactions])
-"""),
+"""
+    ),
     md("""
 ## Several interactions in sequence: MFA, then a security question
 Riverside Bank asks for a code, then *What was the name of your first pet?* Each prompt is a
 separate interaction; deck_nb handles them one after another.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 bank = await dn.connect("src_sim_bank", username="grace", password="pass_good")
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(bank.status, [(r.type, r.outcome) for r in bank.interactions])
-"""),
+"""
+    ),
     md("""
 ## Account selection in the middle of a run
 The bank asks which account to use while the task runs. The field carries `options`, so the form
 shows a dropdown.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 statements = await dn.run_task("task_sim_statements", bank)
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(statements.status, statements.interactions[0].type, len(statements.output["transactions"]), "transactions")
-"""),
+"""
+    ),
     md("""
 ## A wrong code, and the retry
 The source rejects the first code; Deck asks again with an updated prompt and one attempt fewer.
 Here the answers come from code: `respond={"code": [first try, second try]}`.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 retried = await dn.connect("src_sim_power", username="grace", password="pass_good",
                            respond={"code": ["000000", "123456"]})
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 for r in retried.interactions:
     print(r.outcome, "|", r.message, "| attempts left:", r.attempts_remaining)
 print(retried.status)
-"""),
+"""
+    ),
     md("""
 ## Lockout: too many wrong codes → `auth_invalid`
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 locked = await dn.connect("src_sim_power", username="grace", password="pass_good", respond={"code": "000000"})
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(locked.status, [str(e) for e in locked.errors])
-"""),
+"""
+    ),
     md("""
 ## An interaction type no client knows
 Sources add verification methods at any time. Novel Auth Co asks for a `device_confirmation` with
 six fields of mixed types — text, a number (masked: it is a PIN), a checkbox, a choice, a secret and
 a type deck_nb has never seen (`date`, shown as text). The form comes from the fields alone.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 novel = await dn.connect("src_sim_novel", username="grace", password="pass_good")
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(novel.status, novel.interactions[0].type, novel.interactions[0].field_names)
-"""),
+"""
+    ),
     md("""
 ## Timeouts
 If nobody answers before the window closes, a connection ends `disconnected` and a task run ends
 `failed` with `interaction_timeout`. Windows are minutes long, so this part uses a second simulator
 running 100× faster, and a responder that takes too long.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 fast = dn.simulator.start(time_scale=0.01)
 fast_deck = dn.Deck(api_key=fast.api_key, base_url=fast.base_url)
 
@@ -195,17 +260,23 @@ def too_slow(interaction):
 late = await dn.connect("src_sim_power", username="grace", password="pass_good", respond=too_slow, deck=fast_deck)
 mobile = await dn.connect("src_sim_mobile", username="grace", password="pass_good", respond={}, deck=fast_deck)
 late_run = await dn.run_task("task_sim_usage", mobile, respond=too_slow, deck=fast_deck)
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print("connection:", late.status, [e.code for e in late.errors])
 print("task run:  ", late_run.status, [e.code for e in late_run.errors])
-"""),
+"""
+    ),
     md("""
 ## The error table, and how to handle each row
 deck_nb raises typed errors (`deck_nb.client.…`) carrying `type`, `code`, `field`, `status_code` and
 `request_id`. Branch on the class or on `code`; the message is for people.
 """),
-    code(CHECK + """
+    code(
+        CHECK
+        + """
 pending = deck.connections.create("src_sim_power", username="grace", password="pass_good")
 
 # Interaction submitted when not required → interaction_not_required (HTTP 400)
@@ -235,11 +306,15 @@ try:
     locked.raise_for_status()
 except dn.JobFailed as e:
     print(type(e).__name__, [x.code for x in e.errors])
-"""),
-    code(IGNORE + """
+"""
+    ),
+    code(
+        IGNORE
+        + """
 fast_deck.close()
 fast.stop()
-"""),
+"""
+    ),
 ]
 
 
@@ -254,12 +329,17 @@ dashboard with an **inbox** where pending forms wait, oldest first.
 To keep this notebook quick the prompts are answered by the simulator responder; remove
 `respond=` to answer them yourself in the inbox.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 import deck_nb as dn
 
 deck = dn.default_deck()
-"""),
-    code(IGNORE + """
+"""
+    ),
+    code(
+        IGNORE
+        + """
 accounts = [f"user{i:02d}" for i in range(8)]
 items = (
     [dn.Pull("src_sim_power", u, "pass_good", task_id="task_sim_bills", input={"months": 12}) for u in accounts]
@@ -270,59 +350,87 @@ items = (
 )
 results = await dn.run_many(items, concurrency=10, respond="simulator")
 results
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 results.frame.groupby(["kind", "status"], observed=True).size()
-"""),
+"""
+    ),
     md("""
 ## The history frames
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 history = dn.history()
 history.runs.head()
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 print(history.runs.dtypes.to_string())
-"""),
+"""
+    ),
     md("""
 ## Summaries: success and interaction rates, failure reasons, time to answer
 """),
-    code(CHECK + """
+    code(
+        CHECK
+        + """
 history.summary()[["runs", "success_rate", "interaction_rate"]]
-"""),
-    code(CHECK + """
+"""
+    ),
+    code(
+        CHECK
+        + """
 history.failure_reasons()
-"""),
-    code(IGNORE + """
+"""
+    ),
+    code(
+        IGNORE
+        + """
 history.time_to_answer()
-"""),
-    code(IGNORE + """
+"""
+    ),
+    code(
+        IGNORE
+        + """
 import matplotlib.pyplot as plt
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.5))
 history.plot_success(ax=left)
 history.plot_time_to_answer(ax=right)
 plt.tight_layout()
-"""),
+"""
+    ),
     md("""
 ## The data itself
 `outputs_frame` flattens every run's output; here, electricity bills per account.
 """),
-    code(CHECK + """
+    code(
+        CHECK
+        + """
 bills = dn.outputs_frame([o.run for o in results if o.run is not None and o.run.task_id == "task_sim_bills"])
 per_account = bills.groupby("account_number")["amount_due"].agg(["count", "sum"]).round(2)
 per_account
-"""),
+"""
+    ),
     md("""
 ## Keep it
 Every frame exports to parquet or CSV; history files from several sessions combine with
 `dn.History.load(a, b, ...)`.
 """),
-    code(IGNORE + """
+    code(
+        IGNORE
+        + """
 import tempfile
 
 print([p.name for p in history.export(tempfile.mkdtemp(), "csv")])
-"""),
+"""
+    ),
 ]
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from .frames import QUERIES, journal_rows, typed
+from ._schema import QUERIES
+from .frames import journal_rows, typed
 from .journal import Journal
 
 FRAMES = tuple(QUERIES)

@@ -9,74 +9,30 @@ from typing import Any
 
 import pandas as pd
 
+from ._schema import (
+    CONNECTION_COLUMNS,
+    ERROR_COLUMNS,
+    EVENT_COLUMNS,
+    INTERACTION_COLUMNS,
+    QUERIES,
+    RUN_COLUMNS,
+    SUMMARIES,
+)
 from .journal import _ts
 
-RUN_COLUMNS = [
-    "id",
-    "task_id",
-    "source_id",
-    "connection_id",
-    "status",
-    "result",
-    "created_at",
-    "finished_at",
-    "duration_s",
-    "runtime_s",
-    "interactions",
-    "interaction_types",
-    "attempts",
-    "error_type",
-    "error_code",
-    "error_message",
+__all__ = [
+    "CONNECTION_COLUMNS",
+    "ERROR_COLUMNS",
+    "EVENT_COLUMNS",
+    "INTERACTION_COLUMNS",
+    "QUERIES",
+    "RUN_COLUMNS",
+    "connections_frame",
+    "journal_rows",
+    "outputs_frame",
+    "runs_frame",
+    "typed",
 ]
-CONNECTION_COLUMNS = [
-    "id",
-    "source_id",
-    "external_id",
-    "status",
-    "created_at",
-    "finished_at",
-    "duration_s",
-    "interactions",
-    "interaction_types",
-    "attempts",
-    "error_type",
-    "error_code",
-    "error_message",
-]
-INTERACTION_COLUMNS = [
-    "resource_kind",
-    "resource_id",
-    "source_id",
-    "task_id",
-    "type",
-    "message",
-    "field_names",
-    "field_types",
-    "attempts_remaining",
-    "shown_at",
-    "answered_at",
-    "closed_at",
-    "expires_at",
-    "time_to_answer_s",
-    "submissions",
-    "outcome",
-]
-ERROR_COLUMNS = [
-    "at",
-    "origin",
-    "resource_kind",
-    "resource_id",
-    "type",
-    "code",
-    "field",
-    "message",
-    "status_code",
-    "request_id",
-    "method",
-    "path",
-]
-EVENT_COLUMNS = ["seq", "at", "kind", "resource_kind", "resource_id", "status", "detail"]
 
 CATEGORIES = {
     "task_id",
@@ -131,33 +87,10 @@ def typed(rows: list[tuple] | list[list], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-QUERIES: dict[str, tuple[str, list[str]]] = {
-    "runs": (
-        """SELECT id, task_id, source_id, connection_id, status, result, created_at, finished_at,
-                  finished_at - created_at, runtime_ms / 1000.0, interactions, interaction_types, attempts,
-                  error_type, error_code, error_message
-           FROM resources WHERE kind = 'task_run' ORDER BY created_at, first_seen""",
-        RUN_COLUMNS,
-    ),
-    "connections": (
-        """SELECT id, source_id, external_id, status, created_at, finished_at, finished_at - created_at,
-                  interactions, interaction_types, attempts, error_type, error_code, error_message
-           FROM resources WHERE kind = 'connection' ORDER BY created_at, first_seen""",
-        CONNECTION_COLUMNS,
-    ),
-    "interactions": (
-        """SELECT resource_kind, resource_id, source_id, task_id, type, message, field_names, field_types,
-                  attempts_remaining, shown_at, answered_at, closed_at, expires_at, answered_at - shown_at,
-                  submissions, outcome
-           FROM interactions ORDER BY row""",
-        INTERACTION_COLUMNS,
-    ),
-    "errors": (f"SELECT {', '.join(ERROR_COLUMNS)} FROM errors ORDER BY row", ERROR_COLUMNS),
-    "events": (f"SELECT {', '.join(EVENT_COLUMNS)} FROM timeline ORDER BY seq", EVENT_COLUMNS),
-}
-
-
 def journal_rows(journal, name: str) -> list[tuple]:
+    """A frame's rows: runs and connections from the journal's memory, the rest from SQLite."""
+    if name in SUMMARIES:
+        return journal.summary_rows(name)
     sql, _ = QUERIES[name]
     return journal.query(sql)[1]
 

@@ -21,26 +21,7 @@ from typing import Any
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS timeline(
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
-    resource_kind TEXT, resource_id TEXT, status TEXT, detail TEXT);
-CREATE TABLE IF NOT EXISTS resources(
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, source_id TEXT, task_id TEXT, connection_id TEXT,
-    external_id TEXT, status TEXT, result TEXT, created_at REAL, updated_at REAL, finished_at REAL,
-    runtime_ms INTEGER, interactions INTEGER NOT NULL DEFAULT 0, interaction_types TEXT NOT NULL DEFAULT '',
-    attempts INTEGER NOT NULL DEFAULT 0, error_type TEXT, error_code TEXT, error_message TEXT,
-    first_seen REAL, last_seen REAL);
-CREATE TABLE IF NOT EXISTS interactions(
-    row INTEGER PRIMARY KEY AUTOINCREMENT, resource_kind TEXT, resource_id TEXT, source_id TEXT, task_id TEXT,
-    type TEXT, message TEXT, field_names TEXT, field_types TEXT, attempts_remaining INTEGER, expires_at REAL,
-    shown_at REAL, answered_at REAL, closed_at REAL, outcome TEXT, submissions INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS errors(
-    row INTEGER PRIMARY KEY AUTOINCREMENT, at REAL, origin TEXT, resource_kind TEXT, resource_id TEXT,
-    type TEXT, code TEXT, field TEXT, message TEXT, status_code INTEGER, request_id TEXT, method TEXT, path TEXT);
-CREATE INDEX IF NOT EXISTS interactions_by_resource ON interactions(resource_id);
-"""
+from ._schema import SCHEMA, SUMMARIES
 
 KINDS = {"connection": "connection", "task_run": "task_run"}
 _PATH_ID = re.compile(r"^/(connections|task-runs)/([^/?]+)")
@@ -86,6 +67,12 @@ class Journal(Observer):
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._seen: dict[str, _Seen] = {}
+        # the runs and connections frames' rows, kept current in memory (loaded once from the file)
+        self._summary: dict[str, dict[str, tuple]] = {}
+        for name, (_, select, _) in SUMMARIES.items():
+            rows = self._db.execute(select + " ORDER BY created_at, first_seen").fetchall()
+            self._summary[name] = {row[0]: row for row in rows}
+        self._summary_by_kind = {kind: (name, select) for name, (kind, select, _) in SUMMARIES.items()}
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path else "memory"
@@ -99,6 +86,16 @@ class Journal(Observer):
         with self._lock:
             cursor = self._db.execute(sql, params)
             return [c[0] for c in cursor.description], cursor.fetchall()
+
+    def summary_rows(self, name: str) -> list[tuple]:
+        with self._lock:
+            return list(self._summary[name].values())
+
+    def _refresh_summary(self, kind: str, resource_id: str) -> None:
+        name, select = self._summary_by_kind[kind]
+        row = self._db.execute(select + " AND id = ?", (resource_id,)).fetchone()
+        if row is not None:
+            self._summary[name][resource_id] = row
 
     def close(self) -> None:
         with self._lock:
@@ -149,29 +146,45 @@ class Journal(Observer):
             if error is None:
                 seen.answered = True
                 self._db.execute("UPDATE resources SET attempts = attempts + 1 WHERE id = ?", (id,))
+                if kind in self._summary_by_kind:
+                    self._refresh_summary(kind, id)
 
     # -- recording ---------------------------------------------------------------------------
 
     def observe(self, data: dict[str, Any], at: float | None = None) -> None:
         """Record what changed about one connection or task run (a plain dict from the API)."""
+        with self._lock, self._db:
+            self._apply(data, at if at is not None else time.time())
+
+    def record(self, objects: Any, at: float | None = None) -> int:
+        """Journal many API objects (models, dicts, pages, a ``list()`` iterator) in one transaction,
+        e.g. the server's own history of runs; answers how many connections and runs were seen."""
+        now = at if at is not None else time.time()
+        seen = 0
+        with self._lock, self._db:
+            for obj in objects:
+                for data in _resources_in(obj):
+                    self._apply(data, now)
+                    seen += 1
+        return seen
+
+    def _apply(self, data: dict[str, Any], now: float) -> None:
         kind = KINDS.get(data.get("object", ""))
         resource_id = data.get("id")
         if kind is None or not isinstance(resource_id, str):
             return
-        now = at if at is not None else time.time()
         status = data.get("status")
         prompt = data.get("interaction") if status == "interaction_required" else None
         updated = _ts(data.get("updated_at"))
-        with self._lock:
-            seen = self._state(resource_id)
-            if updated is not None and seen.updated is not None and updated < seen.updated:
-                return  # an older snapshot (events arrive out of order): never go back in time
-            seen.updated = updated if updated is not None else seen.updated
-            if status == seen.status and (prompt is None or prompt == seen.prompt):
-                self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
-                return
-            with self._db:
-                self._record(kind, resource_id, data, status, prompt, seen, now)
+        seen = self._state(resource_id)
+        if updated is not None and seen.updated is not None and updated < seen.updated:
+            return  # an older snapshot (events arrive out of order): never go back in time
+        seen.updated = updated if updated is not None else seen.updated
+        if status == seen.status and (prompt is None or prompt == seen.prompt):
+            self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
+            return
+        self._record(kind, resource_id, data, status, prompt, seen, now)
+        self._refresh_summary(kind, resource_id)
 
     def _record(self, kind, resource_id, data, status, prompt, seen: _Seen, now: float) -> None:
         if status != seen.status:
