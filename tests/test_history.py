@@ -297,16 +297,18 @@ class TestServerSideFrames:
 
 
 CHILD = r"""
-import os, sys, deck_nb as dn
+import deck_nb as dn
 from deck_nb.simulator import start
 sim = start(time_scale=0.005, rate_limit=None)
 deck = dn.Deck(api_key=sim.api_key, base_url=sim.base_url)
 dn.set_default_deck(deck)
 conn = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}).wait(30)
-print("CONN", conn.id, flush=True)
-for i in range(10_000):
-    run = dn.run_task("task_sim_bills", conn, {"months": 1}).wait(30)
-    print("RUN", run.id, run.status, flush=True)
+print("CONN", conn.id, conn.status, flush=True)
+while True:  # batches, until killed in the middle of one
+    result = dn.run_many_sync([dn.RunTask("task_sim_bills", conn, {"months": 1}) for _ in range(10)],
+                              poll_interval=0.02)
+    for outcome in result:
+        print("RUN", outcome.run.id, outcome.status, flush=True)
 """
 
 
@@ -318,7 +320,7 @@ def test_sigkill_mid_batch_loses_nothing_written_before(tmp_path):
     try:
         for line in child.stdout:
             reported.append(line.split())
-            if len(reported) >= 12:
+            if len(reported) >= 31:  # the connection and three batches: the fourth is under way
                 break
         child.send_signal(signal.SIGKILL)
     finally:

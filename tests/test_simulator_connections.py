@@ -6,7 +6,7 @@ import concurrent.futures
 from typing import ClassVar
 
 import pytest
-from conftest import error_of
+from helpers import error_of
 
 
 def test_power_asks_for_mfa_then_connects(api):

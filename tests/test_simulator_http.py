@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import error_of
+from helpers import error_of
 
 
 def test_key_check_answers_ready(api):

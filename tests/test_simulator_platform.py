@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from conftest import Api, error_of
+from helpers import Api, error_of
 from standardwebhooks import Webhook, WebhookVerificationError
 
 CREATE = {

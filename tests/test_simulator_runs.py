@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import error_of
+from helpers import error_of
 
 from deck_nb.simulator._catalog import FAILURE_CODES
 

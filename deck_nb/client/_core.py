@@ -23,7 +23,7 @@ from ._pacer import Pacer
 log = logging.getLogger("deck_nb.client")
 
 DEFAULT_TIMEOUT_S = 30.0
-DEFAULT_MAX_RETRIES = 5
+DEFAULT_MAX_RETRIES = 8  # with the backoff, at most ~40 s of waiting inside the 120 s deadline
 DEFAULT_DEADLINE_S = 120.0
 DEFAULT_RATE_LIMIT = (200, 10.0)
 

@@ -94,10 +94,11 @@ class Outcome:
 class BatchResult(list):
     """The outcomes, in the order given; ``.frame`` tabulates them; ``.history`` has the frames."""
 
-    def __init__(self, outcomes: list[Outcome], polls: int, requests: int) -> None:
+    def __init__(self, outcomes: list[Outcome], polls: int, requests: int, retries: int = 0) -> None:
         super().__init__(outcomes)
         self.event_polls = polls
         self.requests = requests
+        self.retries = retries
 
     @property
     def frame(self):
@@ -260,9 +261,9 @@ async def run_many(
         await asyncio.gather(*(one(o) for o in outcomes))
     finally:
         await watcher.aclose()
-        requests = adeck.stats.requests
+        requests, retries = adeck.stats.requests, adeck.stats.retries
         await adeck.close()
-    return BatchResult(outcomes, watcher.polls, requests)
+    return BatchResult(outcomes, watcher.polls, requests, retries)
 
 
 def run_many_sync(items: Iterable[Any], **options: Any) -> BatchResult:

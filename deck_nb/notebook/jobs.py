@@ -397,6 +397,18 @@ class Job:
         self._observe(obj)
         return self
 
+    def apply(self, update: Any) -> Job:
+        """Take a state pushed to you (an Event from a webhook or the feed, or an object): duplicates
+        and out-of-order deliveries are ignored, so the job never goes back in time."""
+        model = Connection if self.kind == "connection" else TaskRun
+        resource = getattr(update, "resource", update)  # an Event carries the object
+        if isinstance(resource, dict):
+            resource = model.model_validate(resource)
+        if not isinstance(resource, model) or resource.id != self.id:
+            raise ValueError(f"that update is not about {self.kind} {self.id}")
+        self._observe(resource)
+        return self
+
     def refresh(self) -> Job:
         self._observe(self._resources(self._deck).retrieve(self.id))
         return self

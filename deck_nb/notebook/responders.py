@@ -113,8 +113,10 @@ class TOTPResponder(Responder):
         try:
             self._totp = pyotp.TOTP(secret, digits=digits, interval=interval)
             self._totp.now()
+        except ValueError as exc:  # pyotp's reasons never quote the secret
+            raise ValueError(f"unusable TOTP secret (base32, as authenticator apps show it): {exc}") from None
         except Exception:
-            raise ValueError("the TOTP secret must be base32 (as authenticator apps show it)") from None
+            raise ValueError("unusable TOTP secret: it must be base32, as authenticator apps show it") from None
         self.fallback = fallback
 
     def __repr__(self) -> str:

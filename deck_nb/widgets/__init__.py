@@ -3,7 +3,7 @@
 from ._fields import RULES, FieldValueError, is_secret, rule_for
 from .card import CardState, StatusCard, tone
 from .dashboard import Dashboard
-from .form import FormExpired, InteractionForm
+from .form import FormExpired, InteractionForm, InteractionFormError
 
 __all__ = [
     "RULES",
@@ -12,6 +12,7 @@ __all__ = [
     "FieldValueError",
     "FormExpired",
     "InteractionForm",
+    "InteractionFormError",
     "StatusCard",
     "is_secret",
     "rule_for",

@@ -12,7 +12,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from deck_nb.client import Field, Interaction
+from deck_nb.client import DeckError, Field, Interaction
 
 from ._fields import FieldValueError, rule_for
 
@@ -76,6 +76,7 @@ class InteractionForm:
     ) -> None:
         self.interaction = interaction
         self.on_submit = on_submit
+        _check_fields(interaction)
         self.inputs = [_FieldInput(field, i) for i, field in enumerate(interaction.fields)]
         self._by_name = {i.field.name: i for i in self.inputs}
         heading = _text(title or "", "font-weight: bold")
@@ -203,6 +204,20 @@ class InteractionForm:
         for item in self.inputs:
             item.widget.disabled = disabled
         self.button.disabled = disabled
+
+
+class InteractionFormError(DeckError, ValueError):
+    """The interaction's fields cannot make a form that could be answered (e.g. two fields share a name)."""
+
+
+def _check_fields(interaction: Interaction) -> None:
+    seen: set[str] = set()
+    for field in interaction.fields:
+        if not field.name or not field.name.strip():
+            raise InteractionFormError(f"the {interaction.type!r} interaction has a field without a name")
+        if field.name in seen:
+            raise InteractionFormError(f"the {interaction.type!r} interaction has two fields named {field.name!r}")
+        seen.add(field.name)
 
 
 class FormExpired(Exception):
