@@ -38,10 +38,11 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "history":  # the package is callable: deck_nb.history() gives the session's History
+    if name in ("history", "simulator", "client", "widgets", "notebook"):
+        # subpackages; deck_nb.history is also callable: deck_nb.history() gives the session's History
         import importlib
 
-        return importlib.import_module(".history", __name__)
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'deck_nb' has no attribute {name!r}")
@@ -53,4 +54,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, "history"])
+    return sorted([*globals(), *_LAZY, "history", "simulator", "client", "widgets", "notebook"])

@@ -216,24 +216,12 @@ class BaseClient:
             raise self._status_error(call, response, body, request_id)
         if not isinstance(body, dict):
             ctype = response.headers.get("content-type", "?")
-            raise errors.APIResponseValidationError(
-                f"{call.describe()} answered {response.status_code} with a non-JSON or non-object body ({ctype})",
-                status_code=response.status_code,
-                request_id=request_id,
-                method=call.method,
-                path=call.path,
-            )
+            raise _unreadable(call, response, request_id, f"a non-JSON or non-object body ({ctype})")
         try:
             return call.cast(body) if call.cast else body
-        except ValidationError as exc:
+        except ValidationError as exc:  # messages name fields and rules, never the values
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-            raise errors.APIResponseValidationError(
-                f"{call.describe()} answered an object deck_nb cannot read ({problems})",
-                status_code=response.status_code,
-                request_id=request_id,
-                method=call.method,
-                path=call.path,
-            ) from None
+            raise _unreadable(call, response, request_id, f"an object deck_nb cannot read ({problems})") from None
 
     def _status_error(self, call: Call, response: httpx.Response, body: Any, request_id: str | None):
         details = body.get("errors") if isinstance(body, dict) else None
@@ -279,6 +267,16 @@ class BaseClient:
                 getattr(observer, hook)(*args)
             except Exception:  # an observer must never break the call it watches
                 log.exception("observer %r failed in %s", observer, hook)
+
+
+def _unreadable(call: Call, response: httpx.Response, request_id: str | None, what: str):
+    return errors.APIResponseValidationError(
+        f"{call.describe()} answered {response.status_code} with {what}",
+        status_code=response.status_code,
+        request_id=request_id,
+        method=call.method,
+        path=call.path,
+    )
 
 
 def _retry_after(raw: str | None) -> float | None:

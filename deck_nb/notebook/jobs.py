@@ -62,9 +62,6 @@ class InteractionRecord:
     outcome: str = outcomes.PENDING
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def text(self) -> str:
-        return f"{self.type} ({self.outcome})"
-
 
 # -- plan commands ----------------------------------------------------------------------------
 
@@ -164,10 +161,7 @@ class Job:
         return self
 
     def __repr__(self) -> str:
-        asked = ", ".join(r.text() for r in self.interactions)
-        return (
-            f"<{type(self).__name__} {self.card.text()}{f' [{asked}]' if asked and not self.card.interactions else ''}>"
-        )
+        return f"<{type(self).__name__} {self.card.text()}>"
 
     def _repr_html_(self) -> str:
         rows = "".join(
