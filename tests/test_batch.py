@@ -155,3 +155,43 @@ def test_falls_back_to_polling_where_there_is_no_event_feed(sim, mobile):
         assert all(o.ok for o in result)
     finally:
         proxy.stop()
+
+
+def test_webhook_deliveries_can_feed_the_batch_instead_of_polling(deck, sim, mobile):
+    from deck_nb.client.webhooks import WebhookReceiver
+
+    secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    receiver = WebhookReceiver(secret).serve()
+    try:
+        deck.event_destinations.create(name="batch", url=receiver.url, secret=secret, events=["task_run.*"])
+        result = dn.run_many_sync(
+            [dn.RunTask("task_sim_usage", mobile, {"days": 1}) for _ in range(5)],
+            respond={"code": "123456"},
+            deck=deck,
+            webhooks=receiver,
+        )
+    finally:
+        receiver.stop()
+    assert all(o.ok for o in result)
+    assert result.event_polls == 0 and result.requests == 5 * 2  # a create and a submit per run, nothing else
+
+
+def test_duplicate_and_out_of_order_events_never_corrupt_a_job_or_the_history(deck, mobile, sim):
+    import random
+
+    from deck_nb.history import History, Journal
+
+    run = dn.run_task("task_sim_usage", mobile, respond={"code": "123456"}, deck=deck).wait(20)
+    events = [e for e in deck.events.list(type="task_run.*") if e.data["id"] == run.id]
+    assert [e.type for e in events][-1] == "task_run.completed"
+    shuffled = events * 2
+    random.Random(4).shuffle(shuffled)
+    journal = Journal()
+    for event in shuffled:  # as a webhook receiver would hand them over
+        run.apply(event)
+        journal.on_object(event)
+    assert run.status == "completed" and run.output is not None
+    frame = History([journal]).runs
+    assert frame["status"].tolist() == ["completed"]
+    with pytest.raises(ValueError):
+        run.apply(events[0].model_copy(update={"data": {**events[0].data, "id": "trun_other"}}))

@@ -178,6 +178,7 @@ async def run_many(
     poll_interval: float = 1.0,
     timeout: float | None = None,
     dashboard: Any = None,
+    webhooks: Any = None,
 ) -> BatchResult:
     """Run every item (Connect, RunTask, Pull or dicts); answer prompts with ``respond`` (in a notebook,
     by default, forms in the dashboard's inbox). Returns the outcomes in order."""
@@ -195,7 +196,7 @@ async def run_many(
         dashboard = Dashboard(len(specs), f"deck_nb batch of {len(specs)}")
         display(dashboard.widget)
     default = InboxResponder(dashboard) if (respond is None and dashboard is not None) else None
-    watcher = EventWatcher(adeck, interval=poll_interval)
+    watcher = EventWatcher(adeck, interval=poll_interval, receiver=webhooks)
     gate = asyncio.Semaphore(concurrency)
     outcomes = [Outcome(i, spec) for i, spec in enumerate(specs)]
 

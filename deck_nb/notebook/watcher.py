@@ -15,9 +15,10 @@ MODELS = {"connection": Connection, "task_run": TaskRun}
 
 
 class EventWatcher:
-    def __init__(self, adeck: AsyncDeck, interval: float = 1.0) -> None:
+    def __init__(self, adeck: AsyncDeck, interval: float = 1.0, receiver: Any = None) -> None:
         self.adeck = adeck
         self.interval = interval
+        self.receiver = receiver  # a WebhookReceiver: events pushed to us instead of polled
         self.feed: EventFeed | None = None
         self.latest: dict[str, Any] = {}
         self._waiting: dict[str, asyncio.Event] = {}
@@ -77,6 +78,10 @@ class EventWatcher:
             if not self._waiting:
                 await asyncio.sleep(0.05)
                 continue
+            if self.receiver is not None:  # verified, deduped webhook deliveries: no request at all
+                self._take(self.receiver.drain())
+                await asyncio.sleep(0.02)
+                continue
             try:
                 page_events = await self.adeck.events.list(**self.feed.params()).to_list()
             except APIStatusError as exc:
@@ -88,18 +93,22 @@ class EventWatcher:
                     return
                 raise
             self.polls += 1
-            for event in self.feed.accept(page_events):
-                model = MODELS.get(str(event.data.get("object")))
-                if model is None:
-                    continue
-                obj = model.model_validate(event.data)
-                previous = self.latest.get(obj.id)
-                if previous is None or not _older(obj, previous):
-                    self.latest[obj.id] = obj
-                waiter = self._waiting.get(obj.id)
-                if waiter is not None:
-                    waiter.set()
+            self._take(self.feed.accept(page_events))
             await asyncio.sleep(self.interval)
+
+    def _take(self, events: list[Any]) -> None:
+        """Keep the newest state of each resource (events may come twice or out of order); wake its job."""
+        for event in events:
+            model = MODELS.get(str(event.data.get("object")))
+            if model is None:
+                continue
+            obj = model.model_validate(event.data)
+            previous = self.latest.get(obj.id)
+            if previous is None or not _older(obj, previous):
+                self.latest[obj.id] = obj
+            waiter = self._waiting.get(obj.id)
+            if waiter is not None:
+                waiter.set()
 
     async def aclose(self) -> None:
         if self._task is not None:
