@@ -6,6 +6,7 @@ shell (``job.wait()``) or an async shell (``await job``) carries out."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import inspect
 import time
@@ -294,39 +295,41 @@ class Job:
         plan = self._plan_gen = self._plan_gen or self._plan()
         value: Any = None
         error: BaseException | None = None
-        try:
-            while True:
-                try:
-                    cmd = plan.throw(error) if error is not None else plan.send(value)
-                except StopIteration:
-                    return self
+        with self._stopping():
+            while (cmd := _advance(plan, value, error)) is not _DONE:
                 value, error = None, None
                 try:
                     if isinstance(cmd, Settle) and settle is not None:
                         value = await settle(self, _remaining(deadline))
                     else:
                         value = await self._run_async(adeck, cmd, deadline)
-                except (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout) as exc:
+                except ANSWER_ERRORS as exc:
                     error = exc
+        return self
+
+    def _drive(self, run) -> Job:
+        """The sync shell's loop: carry out each command of the plan with ``run``."""
+        plan = self._plan_gen = self._plan_gen or self._plan()
+        value: Any = None
+        error: BaseException | None = None
+        with self._stopping():
+            while (cmd := _advance(plan, value, error)) is not _DONE:
+                value, error = None, None
+                try:
+                    value = run(cmd)
+                except ANSWER_ERRORS as exc:
+                    error = exc
+        return self
+
+    @contextlib.contextmanager
+    def _stopping(self):
+        """Whatever stops a shell (an error, Interrupt) shows on the card before it propagates."""
+        try:
+            yield
         except BaseException as exc:
             self.card.note = f"stopped: {type(exc).__name__}"
             self._refresh_view()
             raise
-
-    def _drive(self, run) -> Job:
-        plan = self._plan_gen = self._plan_gen or self._plan()
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                cmd = plan.throw(error) if error is not None else plan.send(value)
-            except StopIteration:
-                return self
-            value, error = None, None
-            try:
-                value = run(cmd)
-            except (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout) as exc:
-                error = exc
 
     def _check_responder(self, deck: Deck) -> None:
         check = getattr(self.responder, "check", None)
@@ -527,6 +530,19 @@ class RunJob(Job):
     def cancel(self) -> RunJob:
         self._observe(self._deck.task_runs.cancel(self.id))
         return self
+
+
+_DONE = object()
+# answers the plan itself handles (ask again, or look at what happened), so the shells hand them back
+ANSWER_ERRORS = (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout)
+
+
+def _advance(plan: Generator[Any, Any, None], value: Any, error: BaseException | None) -> Any:
+    """The plan's next command (after sending it the last result or error), or _DONE."""
+    try:
+        return plan.throw(error) if error is not None else plan.send(value)
+    except StopIteration:
+        return _DONE
 
 
 def _remaining(deadline: float | None) -> float | None:
