@@ -48,6 +48,8 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'deck_nb' has no attribute {name!r}")
     import importlib
 
+    if module == ".client":  # clients made from the top-level names journal to the session history
+        importlib.import_module(".history", __name__)
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

@@ -339,3 +339,14 @@ def test_sigkill_mid_batch_loses_nothing_written_before(tmp_path):
         assert loaded["runs"][run_id] == status == "completed"
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_plain_rest_client_is_journaled_to_the_session_history(sim):
+    from deck_nb.history import use_history_file
+
+    use_history_file(None)  # a fresh in-memory session journal
+    deck = dn.Deck(api_key=sim.api_key, base_url=sim.base_url)
+    conn = deck.connections.create("src_sim_mobile", username="a", password=SECRETS[0])
+    deck.connections.wait(conn, timeout=5)
+    assert dn.history().connections[["id", "status"]].values.tolist() == [[conn.id, "connected"]]
+    deck.close()

@@ -62,6 +62,11 @@ class Observer:
     def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None: ...
 
 
+# Observers every new client starts with; the history layer registers the session journal here so
+# that whatever a client touches is journaled, without the client knowing about history.
+DEFAULT_OBSERVERS: list[Observer] = []
+
+
 class BaseClient:
     def __init__(
         self,
@@ -83,7 +88,10 @@ class BaseClient:
         self.max_retries = max_retries
         self.deadline = deadline
         self.pacer = Pacer(*rate_limit) if rate_limit else None
-        self.observers: list[Observer] = list(observers or [])
+        self.observers: list[Observer] = [
+            *DEFAULT_OBSERVERS,
+            *(o for o in observers or [] if o not in DEFAULT_OBSERVERS),
+        ]
         self.stats = Stats()
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ import types
 from typing import Any
 
 from deck_nb.client import Observer
+from deck_nb.client._core import DEFAULT_OBSERVERS
 
 from .journal import Journal
 
@@ -40,6 +41,8 @@ class _SessionObserver(Observer):
 
 
 SESSION_OBSERVER = _SessionObserver()
+if SESSION_OBSERVER not in DEFAULT_OBSERVERS:
+    DEFAULT_OBSERVERS.append(SESSION_OBSERVER)  # every client from now on journals to the session
 
 
 def use_history_file(path: str | os.PathLike[str] | None) -> Journal:
