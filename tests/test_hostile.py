@@ -152,3 +152,17 @@ def test_unknown_statuses_and_fields_are_carried(hostile):
     hostile.answer = (200, b'{"id": "trun_1", "status": "teleporting", "warp": 9, "errors": []}', "application/json")
     run = hostile.deck.task_runs.retrieve("trun_1")
     assert run.status == "teleporting" and run.warp == 9 and run.to_dict()["warp"] == 9
+
+
+def test_event_feed_copes_with_missing_and_naive_timestamps():
+    from datetime import datetime
+
+    from deck_nb.client import Event, EventFeed
+
+    feed = EventFeed()
+    events = [Event(id="evt_2", type="x.y", created_at="2026-11-28T10:00:01Z"), Event(id="evt_1", type="x.y"),
+              Event(id="evt_3", type="x.y", created_at="2026-11-28T10:00:00")]
+    assert sorted(e.id for e in feed.accept(events)) == ["evt_1", "evt_2", "evt_3"]
+    assert feed.accept(events) == []  # duplicates are dropped
+    with pytest.raises(ValueError, match="timezone-aware"):
+        EventFeed(since=datetime(2026, 1, 1))

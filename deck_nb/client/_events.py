@@ -17,6 +17,8 @@ SEEN_MEMORY = 50_000
 
 class EventFeed:
     def __init__(self, types: list[str] | None = None, since: datetime | None = None) -> None:
+        if since is not None and since.tzinfo is None:
+            raise ValueError("since must be timezone-aware (e.g. datetime.now(timezone.utc))")
         self.types = types
         self.since = since
         self._floor = since  # the caller's bound is exclusive: events strictly after it
@@ -34,16 +36,17 @@ class EventFeed:
     def accept(self, events: list[Event]) -> list[Event]:
         """Keep the events not seen before (in created_at order); advance the cursor."""
         fresh = []
-        for event in sorted(events, key=lambda e: e.created_at or datetime.min):
+        for event in sorted(events, key=lambda e: e.created_at.timestamp() if e.created_at else 0.0):
             if event.id in self._seen:
                 continue
-            if self._floor is not None and event.created_at is not None and event.created_at <= self._floor:
+            stamp = event.created_at
+            if self._floor is not None and stamp is not None and stamp.tzinfo and stamp <= self._floor:
                 continue
             self._seen[event.id] = None
             if len(self._seen) > SEEN_MEMORY:
                 self._seen.popitem(last=False)
-            if event.created_at is not None and (self.since is None or event.created_at > self.since):
-                self.since = event.created_at
+            if stamp is not None and stamp.tzinfo is not None and (self.since is None or stamp > self.since):
+                self.since = stamp
             if self.types and not any(_matches(p, event.type) for p in self.types):
                 continue
             fresh.append(event)
