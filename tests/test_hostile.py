@@ -160,8 +160,11 @@ def test_event_feed_copes_with_missing_and_naive_timestamps():
     from deck_nb.client import Event, EventFeed
 
     feed = EventFeed()
-    events = [Event(id="evt_2", type="x.y", created_at="2026-11-28T10:00:01Z"), Event(id="evt_1", type="x.y"),
-              Event(id="evt_3", type="x.y", created_at="2026-11-28T10:00:00")]
+    events = [
+        Event(id="evt_2", type="x.y", created_at="2026-11-28T10:00:01Z"),
+        Event(id="evt_1", type="x.y"),
+        Event(id="evt_3", type="x.y", created_at="2026-11-28T10:00:00"),
+    ]
     assert sorted(e.id for e in feed.accept(events)) == ["evt_1", "evt_2", "evt_3"]
     assert feed.accept(events) == []  # duplicates are dropped
     with pytest.raises(ValueError, match="timezone-aware"):
