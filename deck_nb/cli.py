@@ -1,4 +1,5 @@
-"""The ``deck-nb`` command: ``simulator`` serves the embedded Deck; ``demo`` runs the quickstart."""
+"""The ``deck-nb`` command: ``simulator`` serves the embedded Deck; ``lab`` opens the quickstart in
+JupyterLab; ``demo`` runs the quickstart in a terminal."""
 
 from __future__ import annotations
 
@@ -26,12 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--rate-limit", default="200/10s", help="'200/10s' (default) or 'off'")
     sim.set_defaults(func=_simulator)
 
-    try:
-        from .demo import add_parser as add_demo_parser
-    except ImportError:  # the demo lands with the notebook layer
-        pass
-    else:
-        add_demo_parser(commands)
+    from .demo import add_parser as add_demo_parser
+    from .lab import add_parser as add_lab_parser
+
+    add_demo_parser(commands)
+    add_lab_parser(commands)
 
     args = parser.parse_args(argv)
     try:
