@@ -164,7 +164,8 @@ class InteractionForm:
         finally:
             if not self._future.done():
                 self._future.cancel()
-                self.close("Cancelled.")
+                if not self.closed:  # keep the note of whoever closed it (expired, answered elsewhere)
+                    self.close("Cancelled.")
 
     # -- what the server says ----------------------------------------------------------------
 
