@@ -86,7 +86,40 @@ class Tasks(_Resource):
         return self._do("GET", f"/tasks/{_id(task_id, 'task_id')}", Task)
 
 
-class Connections(_Resource):
+class _Interactive(_Resource):
+    """Connections and task runs alike: they pause for interactions, take answers, and can be waited on."""
+
+    KIND = ""
+    PATH = ""
+    MODEL: type = Connection
+
+    def _path(self, resource_id: Any) -> str:
+        return f"{self.PATH}/{_id(resource_id, f'{self.KIND}_id')}"
+
+    def submit_interaction(self, resource_id: Any, inputs: Mapping[str, Any] | None = None, /, **fields: Any):
+        """Answer the current interaction: all its fields in one request (as a mapping or keywords)."""
+        path = f"{self._path(resource_id)}/interaction"
+        body = {"inputs": _inputs(inputs, fields)}
+        submission = (self.KIND, getattr(resource_id, "id", resource_id), tuple(body["inputs"]))
+        return self._do("POST", path, self.MODEL, body=body, submission=submission)
+
+    def wait(
+        self,
+        resource_id: Any,
+        *,
+        until: Callable[[Any], bool] = is_settled,
+        timeout: float | None = None,
+        poll_interval: float | None = None,
+    ):
+        """Poll until ``until(obj)``: by default an interaction or a terminal status."""
+        call = Call("GET", self._path(resource_id), cast=_validator(self.MODEL))
+        what = f"{self.KIND.replace('_', ' ')} {getattr(resource_id, 'id', resource_id)}"
+        return self._client._wait(call, until, timeout, poll_interval, what)
+
+
+class Connections(_Interactive):
+    KIND, PATH, MODEL = "connection", "/connections", Connection
+
     def create(
         self,
         source_id: str,
@@ -117,7 +150,7 @@ class Connections(_Resource):
         return self._do("POST", "/connections", Connection, body=body, idempotency_key=idempotency_key)
 
     def retrieve(self, connection_id: str):
-        return self._do("GET", f"/connections/{_id(connection_id, 'connection_id')}", Connection)
+        return self._do("GET", self._path(connection_id), Connection)
 
     def list(
         self,
@@ -130,31 +163,13 @@ class Connections(_Resource):
         params = {"source_id": source_id, "status": status, "external_id": external_id, "limit": limit}
         return self._list("/connections", Connection, params)
 
-    def submit_interaction(self, connection_id: str, inputs: Mapping[str, Any] | None = None, **fields: Any):
-        """Answer the current interaction: all its fields in one request."""
-        cid = _id(connection_id, "connection_id")
-        body = {"inputs": _inputs(inputs, fields)}
-        submission = ("connection", getattr(connection_id, "id", connection_id), tuple(body["inputs"]))
-        return self._do("POST", f"/connections/{cid}/interaction", Connection, body=body, submission=submission)
-
     def disconnect(self, connection_id: str):
-        return self._do("POST", f"/connections/{_id(connection_id, 'connection_id')}/disconnect", Connection)
-
-    def wait(
-        self,
-        connection_id: str,
-        *,
-        until: Callable[[Connection], bool] = is_settled,
-        timeout: float | None = None,
-        poll_interval: float | None = None,
-    ):
-        """Poll until ``until(connection)``: by default an interaction or a terminal status."""
-        cid = _id(connection_id, "connection_id")
-        call = Call("GET", f"/connections/{cid}", cast=_validator(Connection))
-        return self._client._wait(call, until, timeout, poll_interval, f"connection {connection_id}")
+        return self._do("POST", f"{self._path(connection_id)}/disconnect", Connection)
 
 
-class TaskRuns(_Resource):
+class TaskRuns(_Interactive):
+    KIND, PATH, MODEL = "task_run", "/task-runs", TaskRun
+
     def create(
         self,
         task_id: str,
@@ -174,7 +189,7 @@ class TaskRuns(_Resource):
 
     def retrieve(self, task_run_id: str, *, include_input: bool = False):
         params = {"include": "input"} if include_input else None
-        return self._do("GET", f"/task-runs/{_id(task_run_id, 'task_run_id')}", TaskRun, params=params)
+        return self._do("GET", self._path(task_run_id), TaskRun, params=params)
 
     def list(
         self,
@@ -200,26 +215,8 @@ class TaskRuns(_Resource):
         }
         return self._list("/task-runs", TaskRun, params)
 
-    def submit_interaction(self, task_run_id: str, inputs: Mapping[str, Any] | None = None, **fields: Any):
-        rid = _id(task_run_id, "task_run_id")
-        body = {"inputs": _inputs(inputs, fields)}
-        submission = ("task_run", getattr(task_run_id, "id", task_run_id), tuple(body["inputs"]))
-        return self._do("POST", f"/task-runs/{rid}/interaction", TaskRun, body=body, submission=submission)
-
     def cancel(self, task_run_id: str):
-        return self._do("POST", f"/task-runs/{_id(task_run_id, 'task_run_id')}/cancel", TaskRun)
-
-    def wait(
-        self,
-        task_run_id: str,
-        *,
-        until: Callable[[TaskRun], bool] = is_settled,
-        timeout: float | None = None,
-        poll_interval: float | None = None,
-    ):
-        """Poll until ``until(run)``: by default an interaction or a terminal status."""
-        call = Call("GET", f"/task-runs/{_id(task_run_id, 'task_run_id')}", cast=_validator(TaskRun))
-        return self._client._wait(call, until, timeout, poll_interval, f"task run {task_run_id}")
+        return self._do("POST", f"{self._path(task_run_id)}/cancel", TaskRun)
 
 
 class Events(_Resource):

@@ -136,12 +136,11 @@ class Journal(Observer):
         with self._lock, self._db:
             self._timeline(now, "answer", kind, id, None, {"fields": list(field_names), "outcome": outcome})
             seen = self._state(id)
-            if seen.pending_row is not None:
+            if seen.pending_row is not None:  # a refused answer counts as a submission, not as the answer
                 self._db.execute(
-                    "UPDATE interactions SET submissions = submissions + 1"
-                    + (", answered_at = ?" if error is None else ", answered_at = answered_at")
-                    + " WHERE row = ?",
-                    (now, seen.pending_row) if error is None else (seen.pending_row,),
+                    "UPDATE interactions SET submissions = submissions + 1, answered_at = coalesce(?, answered_at)"
+                    " WHERE row = ?",
+                    (now if error is None else None, seen.pending_row),
                 )
             if error is None:
                 seen.answered = True
@@ -287,11 +286,7 @@ class Journal(Observer):
     def _judge_pending(self, seen: _Seen, data: dict[str, Any], now: float) -> None:
         if seen.pending_row is None or seen.prompt is None:
             return
-        if data.get("status") == "interaction_required" and data.get("interaction") == seen.prompt:
-            return
-        verdict = outcomes.judge(seen.prompt, data) if seen.answered else outcomes.unanswered(data)
-        if verdict is None and data.get("status") == "interaction_required":
-            verdict = outcomes.UNKNOWN
+        verdict = outcomes.settle(seen.prompt, seen.answered, data)
         if verdict is not None:
             self._db.execute(
                 "UPDATE interactions SET outcome = ?, closed_at = ? WHERE row = ?", (verdict, now, seen.pending_row)

@@ -59,3 +59,13 @@ def unanswered(after: dict[str, Any]) -> str | None:
     if status == "canceled":
         return CANCELED
     return UNANSWERED
+
+
+def settle(prompt: dict[str, Any], answered: bool, after: dict[str, Any]) -> str | None:
+    """The outcome of a pending ``prompt`` once its resource reached ``after``; None while still open."""
+    if after.get("status") == "interaction_required" and after.get("interaction") == prompt:
+        return None
+    verdict = judge(prompt, after) if answered else unanswered(after)
+    if verdict is None and after.get("status") == "interaction_required":
+        return UNKNOWN  # another prompt replaced it before anyone could tell how it went
+    return verdict

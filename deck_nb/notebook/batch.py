@@ -236,11 +236,9 @@ async def run_many(
                     if isinstance(spec, Connect) or not conn.ok:
                         return
                     connection_id = conn.id
-                    task_id, task_input = spec.task_id, spec.input
                 else:
                     connection_id = getattr(spec.connection, "id", spec.connection)
-                    task_id, task_input = spec.task_id, spec.input
-                run = RunJob(client, responder, task_id=task_id, connection_id=connection_id, input=task_input)
+                run = RunJob(client, responder, task_id=spec.task_id, connection_id=connection_id, input=spec.input)
                 outcome.run = run
                 track(run)
                 await drive(run)

@@ -191,13 +191,11 @@ class Job:
             self.on_change(self, old_status, obj.status)
         self.card.resource_id = obj.id
         self.card.status = obj.status
-        data = obj.to_dict()
         raw = obj.interaction.model_dump(mode="json") if obj.interaction is not None else None
         prompting = obj.status == "interaction_required" and raw is not None
         last = self.interactions[-1] if self.interactions else None
-        if last is not None and last.outcome == outcomes.PENDING and not (prompting and raw == last.raw):
-            verdict = outcomes.judge(last.raw, data) if last.answered_at else outcomes.unanswered(data)
-            last.outcome = verdict or (outcomes.UNKNOWN if prompting else outcomes.PENDING)
+        if last is not None and last.outcome == outcomes.PENDING:
+            last.outcome = outcomes.settle(last.raw, last.answered_at is not None, obj.to_dict()) or outcomes.PENDING
         if prompting and (last is None or last.raw != raw or last.outcome != outcomes.PENDING):
             interaction = obj.interaction
             self.interactions.append(
