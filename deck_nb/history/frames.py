@@ -18,7 +18,7 @@ from ._schema import (
     RUN_COLUMNS,
     SUMMARIES,
 )
-from .journal import _ts
+from .journal import _ts, finished_at
 
 __all__ = [
     "CONNECTION_COLUMNS",
@@ -133,9 +133,7 @@ def runs_frame(runs: Any) -> pd.DataFrame:
     rows = []
     for raw in _unwrap(runs):
         obj = _plain(raw)
-        created, finished = _ts(obj.get("created_at")), _ts(obj.get("completed_at") or obj.get("canceled_at"))
-        if finished is None and obj.get("status") in ("failed", "canceled", "completed"):
-            finished = _ts(obj.get("updated_at"))
+        created, finished = _ts(obj.get("created_at")), finished_at(obj)
         err = _first_error(obj)
         n, kind = _prompt_types(obj)
         runtime = obj.get("runtime_ms")
@@ -164,11 +162,9 @@ def runs_frame(runs: Any) -> pd.DataFrame:
 
 def connections_frame(connections: Any) -> pd.DataFrame:
     rows = []
-    terminal = ("connected", "invalid", "disconnected")
     for raw in _unwrap(connections):
         obj = _plain(raw)
-        created = _ts(obj.get("created_at"))
-        finished = _ts(obj.get("updated_at")) if obj.get("status") in terminal else None
+        created, finished = _ts(obj.get("created_at")), finished_at(obj)
         err = _first_error(obj)
         n, kind = _prompt_types(obj)
         rows.append(

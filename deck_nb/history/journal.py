@@ -39,6 +39,13 @@ def _ts(value: Any) -> float | None:
         return None
 
 
+def finished_at(data: dict[str, Any]) -> float | None:
+    """When a connection or run ended: its completed/canceled time, else its last update once terminal."""
+    return _ts(data.get("completed_at") or data.get("canceled_at")) or (
+        _ts(data.get("updated_at")) if data.get("status") in _TERMINAL else None
+    )
+
+
 @dataclass
 class _Seen:
     """What the journal last knew of a resource (rebuilt from the file when resuming)."""
@@ -210,9 +217,7 @@ class Journal(Observer):
                 )
             self._timeline(now, "result", kind, resource_id, status, {"result": data.get("result")})
         first = errors[0] if errors else {}
-        finished = _ts(data.get("completed_at") or data.get("canceled_at")) or (
-            _ts(data.get("updated_at")) if status in _TERMINAL else None
-        )
+        finished = finished_at(data)
         self._db.execute(
             """INSERT INTO resources(id, kind, source_id, task_id, connection_id, external_id, status, result,
                    created_at, updated_at, finished_at, runtime_ms, error_type, error_code, error_message,

@@ -14,7 +14,6 @@ UNANSWERED = "unanswered"
 CANCELED = "canceled"
 UNKNOWN = "unknown"
 
-OUTCOMES = (ACCEPTED, REJECTED, TIMED_OUT, PENDING, UNANSWERED, CANCELED, UNKNOWN)
 SUCCESS_STATUSES = {"connected", "completed", "running"}
 
 
