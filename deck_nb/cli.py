@@ -11,7 +11,15 @@ def _simulator(args: argparse.Namespace) -> int:
     from .simulator import serve_forever
 
     rate_limit = None if args.rate_limit == "off" else args.rate_limit
-    serve_forever(host=args.host, port=args.port, time_scale=args.time_scale, clock=args.clock, rate_limit=rate_limit)
+    serve_forever(
+        host=args.host,
+        port=args.port,
+        time_scale=args.time_scale,
+        clock=args.clock,
+        rate_limit=rate_limit,
+        api=args.api,
+        session_limit=args.session_limit,
+    )
     return 0
 
 
@@ -20,11 +28,28 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     sim = commands.add_parser("simulator", help="serve the embedded Deck simulator until interrupted")
-    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     sim.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     sim.add_argument("--time-scale", type=float, default=1.0, help="multiplies every duration (0.1 = 10x faster)")
-    sim.add_argument("--clock", choices=["real", "manual"], default="real")
-    sim.add_argument("--rate-limit", default="200/10s", help="'200/10s' (default) or 'off'")
+    sim.add_argument(
+        "--clock",
+        choices=["real", "manual"],
+        default="real",
+        help="'real' (default) or 'manual': time moves only on POST /_sim/clock/advance",
+    )
+    sim.add_argument("--rate-limit", default="200/10s", help="requests per window: '200/10s' (default) or 'off'")
+    sim.add_argument(
+        "--api",
+        choices=["both", "connections", "credentials"],
+        default="both",
+        help="which Deck API to serve on /v2: 'both' (default), 'connections' (the seed's) or 'credentials' "
+        "(Deck's current one: credentials and sessions)",
+    )
+    sim.add_argument(
+        "--session-limit",
+        default="25",
+        help="most sessions open at once before runs get 429 session_limit_exceeded: a number (default 25) or 'off'",
+    )
     sim.set_defaults(func=_simulator)
 
     from .demo import add_parser as add_demo_parser

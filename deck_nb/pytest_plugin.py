@@ -3,9 +3,11 @@
     def test_my_flow(deck_simulator):
         deck = deck_nb.Deck(api_key=deck_simulator.api_key, base_url=deck_simulator.base_url)
 
-Options come from ``@pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")``;
-the default is a manual clock (time moves only on ``deck_simulator.advance(seconds)``). Servers are
-shared across tests with the same options and reset before each test.
+Options come from ``@pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")``
+(also ``api="both"|"connections"|"credentials"`` and ``session_limit=25|"off"``, as on
+``deck_nb.simulator.start``); the default is a manual clock (time moves only on
+``deck_simulator.advance(seconds)``). Servers are shared across tests with the same options
+and reset before each test.
 """
 
 from __future__ import annotations

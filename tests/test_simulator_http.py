@@ -57,7 +57,12 @@ def test_sources_catalog(api):
 
 def test_tasks_catalog_has_schemas(api):
     page = api.ok(api.get("tasks"))
-    assert [t["id"] for t in page["data"]] == ["task_sim_bills", "task_sim_statements", "task_sim_usage"]
+    assert [t["id"] for t in page["data"]] == [
+        "task_sim_bills",
+        "task_sim_statements",
+        "task_sim_usage",
+        "task_sim_pay_bill",
+    ]
     bills = api.ok(api.get("tasks/task_sim_bills"))
     assert bills["input_schema"]["properties"]["months"] == {
         "type": "integer",

@@ -183,6 +183,7 @@ def test_invalid_task_input_is_input_invalid_with_the_field(api, task, input_, f
     }
 
 
+@pytest.mark.deck_simulator(api="connections")  # serving both, a body naming no way to log in names credential_id
 def test_run_request_checks_happen_in_the_documented_order(api):
     pending = api.open("src_sim_power")
     bad_input = {"months": 99}

@@ -55,6 +55,9 @@ FAILURE_MESSAGES: dict[str, str] = {
     "interaction_input_invalid": "The interaction input was invalid.",
 }
 
+# Why a run fails outside `fail_with` (a run cannot be asked to fail with these).
+REVIEW_REJECTED = {"type": "task", "code": "review_rejected", "message": "The run was rejected at review."}
+
 
 @dataclass(frozen=True)
 class Challenge:
@@ -141,6 +144,8 @@ class TaskSpec:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
     bounds: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> (lo, hi, default)
+    positive: tuple[str, ...] = ()  # required inputs that must be a number > 0
+    review: bool = False  # in Deck's current API the run waits in `review_required` before completing
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,19 @@ TASKS: dict[str, TaskSpec] = {
             {"type": "object", "properties": {"days": _int_schema(1, 90, 30)}},
             {"type": "object", "properties": {"usage": {"type": "array"}}},
             {"days": (1, 90, 30)},
+        ),
+        TaskSpec(
+            "task_sim_pay_bill",
+            "Pay a bill",
+            "Pay the amount given; through Deck's current API a person approves the payment first.",
+            {
+                "type": "object",
+                "properties": {"amount": {"type": "number", "exclusiveMinimum": 0}},
+                "required": ["amount"],
+            },
+            {"type": "object", "properties": {"confirmation": {"type": "string"}, "amount": {"type": "number"}}},
+            positive=("amount",),
+            review=True,
         ),
     )
 }
@@ -312,4 +330,6 @@ def task_output(
             for i in range(inputs["days"])
         ]
         return {"usage": usage}
+    if task_id == "task_sim_pay_bill":
+        return {"confirmation": f"PAY-{rng.getrandbits(32):08x}", "amount": inputs["amount"]}
     raise KeyError(task_id)

@@ -13,20 +13,23 @@ def _input_invalid(field: str, message: str) -> ApiError:
     return ApiError(400, "interaction", "interaction_input_invalid", message, field)
 
 
-def read_inputs(body: Any) -> Any:
-    """The answer object of a submission body: ``inputs`` (the seed), else ``input`` (newer docs)."""
+def read_inputs(body: Any, prefer: str = "inputs") -> Any:
+    """The answer object of a submission body; either key is accepted and ``prefer`` wins when both are.
+
+    The seed's API prefers ``inputs``; Deck's current API documents ``input`` and prefers it.
+    """
     if isinstance(body, dict):
-        if "inputs" in body:
-            return body["inputs"]
-        if "input" in body:
-            return body["input"]
+        other = "input" if prefer == "inputs" else "inputs"
+        for key in (prefer, other):
+            if key in body:
+                return body[key]
     return None
 
 
-def validate_inputs(interaction: dict[str, Any], inputs: Any) -> dict[str, Any]:
+def validate_inputs(interaction: dict[str, Any], inputs: Any, body_key: str = "inputs") -> dict[str, Any]:
     """Refuse missing, unknown or wrongly typed fields, naming the first offending field."""
     if not isinstance(inputs, dict):
-        raise _input_invalid("inputs", "The body must contain an `inputs` object keyed by field name.")
+        raise _input_invalid(body_key, f"The body must contain an `{body_key}` object keyed by field name.")
     fields = {f["name"]: f for f in interaction["fields"]}
     expected = ", ".join(fields)
     for name in inputs:

@@ -111,3 +111,16 @@ class Faults:
             self.injected["drops"] += 1
             return True
         return False
+
+
+def parse_session_limit(spec: int | str | None) -> int | None:
+    """``25`` or ``"25"`` → 25; ``"off"``/None → no limit on concurrent sessions."""
+    if spec is None or str(spec).strip().lower() in ("off", "none"):
+        return None
+    try:
+        limit = int(str(spec).strip())
+    except ValueError:
+        limit = 0
+    if isinstance(spec, bool) or limit < 1:
+        raise ValueError(f"session limit must be a whole number of at least 1, or 'off', not {spec!r}")
+    return limit

@@ -49,6 +49,11 @@ class SimulatorHandle:
         return self.simulator.api_key
 
     @property
+    def api(self) -> str:
+        """Which API it serves: ``both``, ``connections`` or ``credentials``."""
+        return self.simulator.api
+
+    @property
     def running(self) -> bool:
         return self._server.running
 
@@ -81,6 +86,10 @@ class SimulatorHandle:
     def stats(self) -> dict[str, Any]:
         return self.control("GET", "stats")
 
+    def review(self, task_run_id: str, decision: str) -> dict[str, Any]:
+        """Approve or reject a ``review_required`` run, as a person would in Deck's console."""
+        return self.control("POST", f"task-runs/{task_run_id}/review", {"decision": decision})
+
     def __enter__(self) -> SimulatorHandle:
         return self
 
@@ -89,7 +98,7 @@ class SimulatorHandle:
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
-        return f"<Deck simulator {state} at {self.base_url}, clock={self.simulator.clock.mode}>"
+        return f"<Deck simulator {state} at {self.base_url}, api={self.api}, clock={self.simulator.clock.mode}>"
 
 
 def start(
@@ -100,12 +109,26 @@ def start(
     clock: str = "real",
     rate_limit: str | None = "200/10s",
     api_key: str | None = None,
+    api: str = "both",
+    session_limit: int | str | None = 25,
     log_level: str = "warning",
     timeout: float = 15.0,
 ) -> SimulatorHandle:
-    """Start a simulator on a background thread and return once it accepts connections."""
+    """Start a simulator on a background thread and return once it accepts connections.
+
+    ``api`` is ``"both"`` (the seed's connections and Deck's current credentials/sessions on one
+    ``/v2``), ``"connections"`` or ``"credentials"``; ``session_limit`` caps concurrent sessions
+    (``"off"``/None lifts it).
+    """
     warn_if_exposed(host)
-    simulator = Simulator(time_scale=time_scale, clock=clock, rate_limit=rate_limit, api_key=api_key)
+    simulator = Simulator(
+        time_scale=time_scale,
+        clock=clock,
+        rate_limit=rate_limit,
+        api_key=api_key,
+        api=api,
+        session_limit=session_limit,
+    )
     server = ServerThread(simulator.app, host=host, port=port, log_level=log_level, name="deck-simulator")
     return SimulatorHandle(simulator, server.start(timeout))
 
@@ -118,6 +141,8 @@ def serve_forever(
     clock: str = "real",
     rate_limit: str | None = "200/10s",
     api_key: str | None = None,
+    api: str = "both",
+    session_limit: int | str | None = 25,
 ) -> None:
     """Run in the foreground until interrupted; print exactly one 'ready' line to stdout."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -128,6 +153,8 @@ def serve_forever(
         clock=clock,
         rate_limit=rate_limit,
         api_key=api_key,
+        api=api,
+        session_limit=session_limit,
         log_level="info",
     )
     print(f"Deck simulator ready at {handle.base_url} — API key {handle.api_key}", flush=True)
