@@ -72,3 +72,61 @@ def test_bad_options_are_refused_clearly():
         timeout=20,
     )
     assert result.returncode == 2 and "200/10s" in result.stderr
+
+
+def test_api_and_session_limit_options_choose_what_is_served():
+    proc = _start("--clock", "manual", "--api", "credentials", "--session-limit", "3")
+    try:
+        match = READY.match(proc.stdout.readline().rstrip("\n"))
+        assert match, "no ready line"
+        url, _, key = match.groups()
+        import httpx
+
+        headers = {"Authorization": f"Bearer {key}"}
+        gone = httpx.get(f"{url}/connections", headers=headers, timeout=10)
+        assert gone.status_code == 404 and gone.json()["errors"][0]["code"] == "not_found"
+        assert httpx.get(f"{url}/credentials", params={"limit": 1}, headers=headers, timeout=10).status_code == 200
+        root = url.removesuffix("/v2")
+        config = httpx.get(f"{root}/_sim/config", headers=headers, timeout=10).json()
+        assert (config["api"], config["session_limit"]) == ("credentials", 3)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("args,expected", [(["--api", "soap"], "--api"), (["--session-limit", "lots"], "session")])
+def test_bad_api_or_session_limit_is_refused_clearly(args, expected):
+    result = subprocess.run(
+        [sys.executable, "-m", "deck_nb.cli", "simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2 and expected in result.stderr
+
+
+def test_every_simulator_option_has_help_text():
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "deck_nb.cli", "simulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "COLUMNS": "400"},  # no wrapping inside a help text
+    )
+    assert result.returncode == 0
+    helps = {
+        "--host": "loopback",
+        "--port": "free port",
+        "--time-scale": "multiplies every duration",
+        "--clock": "manual",
+        "--rate-limit": "200/10s",
+        "--api": "credentials",
+        "--session-limit": "session_limit_exceeded",
+    }
+    lines = result.stdout.splitlines()
+    for option, words in helps.items():
+        at = next(i for i, line in enumerate(lines) if line.strip().startswith(option + " "))
+        text = " ".join(lines[at : at + 2])  # argparse puts a long option's help on the next line
+        assert words in text, text
