@@ -191,3 +191,20 @@ def test_an_idempotent_retry_of_a_run_is_never_a_second_run_or_session(cur, sim)
     again = cur.post("tasks/task_sim_bills/run", body, headers={"Idempotency-Key": "run-1"})
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     assert sim.stats()["task_runs_created"] == 1 and sim.stats()["sessions_created"] == 1
+
+
+def test_a_session_whose_login_never_finished_logs_in_on_its_next_run(cur, sim):
+    cred = cur.store("src_sim_power")
+    first = cur.start("task_sim_bills", credential_id=cred["id"])
+    cur.advance(3)
+    assert cur.run(first["id"])["interaction"]["type"] == "mfa"
+    cur.ok(cur.post(f"task-runs/{first['id']}/cancel"))
+    cur.advance(1)
+    assert cur.session(first["session_id"])["status"] == "idle"
+    second = cur.start("task_sim_bills", {"months": 1}, session_id=first["session_id"])
+    cur.advance(3)
+    assert cur.run(second["id"])["interaction"]["type"] == "mfa"  # nobody had logged this browser in
+    cur.ok(cur.answer(second["id"], code="123456"))
+    cur.advance(5)
+    assert cur.run(second["id"])["status"] == "completed"
+    assert sim.stats()["logins"] == 2 and cur.credential(cred["id"])["status"] == "verified"

@@ -151,6 +151,7 @@ class Session:
     username: str = field(default="", repr=False)
     password: str = field(default="", repr=False)
     logged_in: bool = False
+    login_by: str | None = None  # the run logging in right now, if any
     run_ids: list[str] = field(default_factory=list)
     task_runs: list[dict[str, Any]] = field(default_factory=list)
     timer: Any = None
@@ -207,7 +208,7 @@ class TaskRun(Resource):
     reviewed: bool = False
     account_id: str | None = None
     fail_with: str | None = None
-    opens_session: bool = False  # the run that made its session logs in first
+    logs_in: bool = False  # the run logs its session in (the first run of a new session)
     login: list[catalog.Challenge] = field(default_factory=list)
 
     kind = "task_run"

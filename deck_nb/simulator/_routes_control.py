@@ -74,7 +74,7 @@ def stats(sim: Simulator, request: Request, body: Any):
     for name, items in stores.items():
         for item in items.values():
             statuses[name][item.status] = statuses[name].get(item.status, 0) + 1
-    logins = sum(1 for r in world.runs.values() if r.opens_session)
+    logins = sum(1 for r in world.runs.values() if r.logs_in)
     return 200, {
         **sim.counts,
         "logins": logins,

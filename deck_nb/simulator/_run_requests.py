@@ -153,8 +153,6 @@ class RunRequests(WorldCore):
         )
         if session is None:
             session = self._open_session(credential)  # type: ignore[attr-defined]
-            run.opens_session = True
-            run.login = list(catalog.SOURCES[credential.source_id].login)
         run.session_id = session.id
         self._session_attach(session, run)  # type: ignore[attr-defined]
         return self._launch(run)  # type: ignore[attr-defined]

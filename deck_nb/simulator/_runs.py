@@ -32,7 +32,12 @@ class Runs(Dialogue):
         run.started = self.clock.now()
         if run.session_id:
             self._session_run_started(run)  # type: ignore[attr-defined]
-        if run.opens_session:
+        session = self.sessions.get(run.session_id or "")
+        if session is not None and not session.logged_in and session.login_by is None:
+            # A new session logs in first (and so does one whose login never finished).
+            session.login_by = run.id
+            run.logs_in = True
+            run.login = list(catalog.SOURCES[run.source_id].login)
             run.timer = None
             self._set_status(run, "running")
             self._after(run, CONNECTING_S, lambda: self._run_login_step(run))
@@ -51,6 +56,7 @@ class Runs(Dialogue):
             self._ask(run, prompt, lambda: self._run_timeout(run))
         else:
             session.logged_in = True
+            session.login_by = None
             self._credential_logged_in(run.credential_id)  # type: ignore[attr-defined]
             self._run_resume(run, announce=False)
 
@@ -110,6 +116,8 @@ class Runs(Dialogue):
         self._set_status(run, status)
         if run.session_id:
             session = self.sessions[run.session_id]
+            if session.login_by == run.id:
+                session.login_by = None
             if session_fails:
                 self._session_fail(session)  # type: ignore[attr-defined]
             else:
