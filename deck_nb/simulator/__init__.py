@@ -1,6 +1,8 @@
 """The embedded Deck: a faithful v2 API simulator on loopback, for notebooks, demos and tests.
 
-It is the other side of the wire and imports nothing from the client.
+It serves the original connections API and Deck's current credentials/sessions API on one ``/v2``
+(``api="both"``, or either alone), over one world. It is the other side of the wire and imports
+nothing from the client. Its behaviour for users is described in ``docs/simulator.md``.
 """
 
 from ._app import Simulator
