@@ -92,3 +92,19 @@ def test_start_refuses_unknown_options():
         start(session_limit="many")
     with pytest.raises(ValueError, match="session limit"):
         start(session_limit=0)
+
+
+@pytest.mark.deck_simulator(clock="manual", rate_limit="4/10s")
+def test_both_apis_count_against_one_rate_limit_and_one_fault_setting(cur, sim):
+    assert cur.get("credentials").status_code == 200
+    assert cur.get("connections").status_code == 200
+    assert cur.get("sessions/sess_x").status_code == 404
+    assert cur.get("task-runs").status_code == 200
+    refused = cur.get("credentials")
+    assert refused.status_code == 429 and error_of(refused)["code"] == "rate_limit_exceeded"
+    assert cur.get("connections").status_code == 429
+    sim.reset()
+    sim.set_faults(error_rate=1.0)
+    for path in ("credentials", "connections"):
+        failed = cur.get(path)
+        assert failed.status_code == 500 and error_of(failed)["code"] == "api_error"

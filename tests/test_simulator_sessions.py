@@ -208,3 +208,15 @@ def test_a_session_whose_login_never_finished_logs_in_on_its_next_run(cur, sim):
     cur.advance(5)
     assert cur.run(second["id"])["status"] == "completed"
     assert sim.stats()["logins"] == 2 and cur.credential(cred["id"])["status"] == "verified"
+
+
+def test_an_unanswered_prompt_of_the_run_itself_also_fails_the_session(cur):
+    cred = cur.store("src_sim_mobile")
+    run = cur.start("task_sim_bills", credential_id=cred["id"])
+    cur.advance(3 + 1)  # logged in (nothing asked), then the step-up code 1 s into the work
+    assert cur.run(run["id"])["interaction"]["type"] == "mfa"
+    cur.advance(120)
+    failed = cur.run(run["id"])
+    assert failed["status"] == "failed" and failed["errors"][0]["code"] == "interaction_timeout"
+    assert cur.session(run["session_id"])["status"] == "failed"
+    assert cur.credential(cred["id"])["status"] == "verified"  # the login itself had worked
