@@ -80,7 +80,7 @@ class TestEndpoints:
         assert [s.id for s in sources] == ["src_sim_power", "src_sim_bank", "src_sim_mobile", "src_sim_novel"]
         assert deck.sources.retrieve("src_sim_bank").name == "Riverside Bank"
         tasks = deck.tasks.list(limit=1)
-        assert [t.id for t in tasks] == ["task_sim_bills", "task_sim_statements", "task_sim_usage"]
+        assert [t.id for t in tasks] == ["task_sim_bills", "task_sim_statements", "task_sim_usage", "task_sim_pay_bill"]
         assert deck.tasks.retrieve("task_sim_usage").input_schema["properties"]["days"]["maximum"] == 90
 
     def test_connection_lifecycle_through_every_connection_endpoint(self, deck, sim):
