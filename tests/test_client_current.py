@@ -13,7 +13,6 @@ import pytest
 from clients import Runner
 
 from deck_nb.client import (
-    AsyncDeck,
     AuthenticationError,
     BadRequestError,
     Credential,
@@ -514,18 +513,26 @@ def test_models_read_every_spelling_and_keep_the_unknown():
     assert not session.active and session.task_runs[0].id == "trun_1"
 
 
-def test_resource_methods_document_themselves():
-    for client in (Deck, AsyncDeck):
-        assert client.__doc__ and client.detect_api.__doc__ and client.api.__doc__
+def test_every_public_client_name_and_method_has_a_docstring():
+    """Issue 14.7: every exported name, its public methods, and every resource method."""
     import inspect
 
+    import deck_nb.client as client
     from deck_nb.client import _credentials, _interactive, _resources
 
+    undocumented = []
+    classes = [getattr(client, name) for name in client.__all__]
     for module in (_resources, _interactive, _credentials):
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ != module.__name__ or cls.__name__.startswith("_"):
+        classes += [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
+    for obj in classes:
+        if not getattr(obj, "__doc__", None) and not getattr(obj, "__name__", "_").startswith("_"):
+            undocumented.append(getattr(obj, "__name__", repr(obj)))
+        if not inspect.isclass(obj) or obj.__name__.startswith("_"):
+            continue
+        for name, member in vars(obj).items():
+            attr = getattr(obj, name, None)
+            if name.startswith("_") or not (inspect.isfunction(attr) or isinstance(member, property)):
                 continue
-            assert cls.__doc__, cls
-            for name in vars(cls):
-                if not name.startswith("_") and inspect.isfunction(getattr(cls, name)):
-                    assert getattr(cls, name).__doc__, f"{cls.__name__}.{name}"
+            if not (member.__doc__ if isinstance(member, property) else attr.__doc__):
+                undocumented.append(f"{obj.__name__}.{name}")
+    assert undocumented == []

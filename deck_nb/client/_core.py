@@ -56,11 +56,14 @@ class Stats:
 class Observer:
     """Hooks the history journal (or anyone) can implement; the client calls them as it goes."""
 
-    def on_object(self, obj: Any, call: Call) -> None: ...
+    def on_object(self, obj: Any, call: Call) -> None:
+        """Every object (or page) a call answered."""
 
-    def on_error(self, error: errors.DeckError, call: Call) -> None: ...
+    def on_error(self, error: errors.DeckError, call: Call) -> None:
+        """Every error a call ended with."""
 
-    def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None: ...
+    def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None:
+        """Every answer sent: its field names only, never values; ``error`` is None when accepted."""
 
 
 # Observers every new client starts with; the history layer registers the session journal here so

@@ -70,27 +70,27 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    pass
+    """400: the request was refused as it stands (see ``code`` and ``field``)."""
 
 
 class AuthenticationError(APIStatusError):
-    pass
+    """401: the API key is missing, wrong or revoked."""
 
 
 class PermissionDeniedError(APIStatusError):
-    pass
+    """403: the key may not do this."""
 
 
 class NotFoundError(APIStatusError):
-    pass
+    """404: no such resource (or, for a whole path, an API this server does not serve)."""
 
 
 class RequestTimeoutError(APIStatusError):
-    pass
+    """408: Deck gave up waiting (e.g. an interaction window that closed)."""
 
 
 class ConflictError(APIStatusError):
-    pass
+    """409: the request conflicts with the resource's state; retried."""
 
 
 class RateLimitError(APIStatusError):
@@ -100,15 +100,15 @@ class RateLimitError(APIStatusError):
 
 
 class InternalServerError(APIStatusError):
-    pass
+    """5xx: Deck failed; retried with backoff."""
 
 
 class ServiceUnavailableError(InternalServerError):
-    pass
+    """503: Deck is unavailable for now; retried."""
 
 
 class GatewayTimeoutError(InternalServerError):
-    pass
+    """504: a gateway timed out; retried."""
 
 
 # Code-first classes: what a caller usually wants to catch.
@@ -125,15 +125,15 @@ class InteractionTimeout(RequestTimeoutError):
 
 
 class InputInvalid(BadRequestError):
-    pass
+    """``input_invalid``: a value in the request is wrong (``field`` names it)."""
 
 
 class InputMissing(BadRequestError):
-    pass
+    """``input_missing``: a required value is missing (``field`` names it)."""
 
 
 class CursorInvalid(BadRequestError):
-    pass
+    """``cursor_invalid``: a saved page cursor is no longer valid; list again from the start."""
 
 
 class ConnectionNotConnected(BadRequestError):
@@ -141,11 +141,11 @@ class ConnectionNotConnected(BadRequestError):
 
 
 class TaskRunNotCancelable(BadRequestError):
-    pass
+    """``task_run_not_cancelable``: the run has finished or is already cancelling."""
 
 
 class IdempotencyKeyError(BadRequestError):
-    pass
+    """``idempotency_key_error``: the Idempotency-Key header is malformed."""
 
 
 class IdempotencyConflict(ConflictError):
@@ -157,7 +157,7 @@ class AuthInvalid(APIStatusError):
 
 
 class SourceNotFound(NotFoundError):
-    pass
+    """``source_not_found``: no source with that id."""
 
 
 class APIConnectionError(APIError):
