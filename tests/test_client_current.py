@@ -25,6 +25,7 @@ from deck_nb.client import (
     NotFoundError,
     RateLimitError,
     Session,
+    SessionLimitExceeded,
     TaskRun,
     TaskRunNotCancelable,
     is_settled,
@@ -344,8 +345,9 @@ def test_session_limit_reaches_the_caller_only_after_the_retries(make, sim):
     cred = deck.credentials.create("src_sim_power", username="ada", password="pw")
     deck.task_runs.create("task_sim_bills", credential_id=cred.id)
     other = deck.credentials.create("src_sim_power", username="bo", password="pw")
-    with pytest.raises(RateLimitError) as caught:
+    with pytest.raises(SessionLimitExceeded) as caught:
         deck.task_runs.create("task_sim_bills", credential_id=other.id)
+    assert isinstance(caught.value, RateLimitError)
     assert caught.value.code == "session_limit_exceeded" and caught.value.type == "rate_limit"
     assert sim.stats()["task_runs_created"] == 1
 

@@ -99,6 +99,11 @@ class RateLimitError(APIStatusError):
     retry_after: float | None = None
 
 
+class SessionLimitExceeded(RateLimitError):
+    """429 ``session_limit_exceeded`` (current API): too many sessions open at once. Retried like any
+    429 under the same idempotency key; a batch should treat it as back-pressure and reuse sessions."""
+
+
 class InternalServerError(APIStatusError):
     """5xx: Deck failed; retried with backoff."""
 
@@ -187,6 +192,7 @@ CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "interaction_not_required": InteractionNotRequired,
     "interaction_input_invalid": InteractionInputInvalid,
     "interaction_timeout": InteractionTimeout,
+    "mfa_timeout": InteractionTimeout,  # the older spelling on some of Deck's pages
     "input_invalid": InputInvalid,
     "input_missing": InputMissing,
     "cursor_invalid": CursorInvalid,
@@ -196,6 +202,7 @@ CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "idempotency_error": IdempotencyConflict,
     "auth_invalid": AuthInvalid,
     "rate_limit_exceeded": RateLimitError,
+    "session_limit_exceeded": SessionLimitExceeded,
     "api_key_invalid": AuthenticationError,
     "source_not_found": SourceNotFound,
 }
