@@ -19,7 +19,16 @@ class _Proxy:
         value = getattr(self._target, name)
         if callable(value):
             return lambda *a, **kw: self._runner.resolve(value(*a, **kw))
-        if name in {"sources", "tasks", "connections", "task_runs", "events", "event_destinations"}:
+        if name in {
+            "sources",
+            "tasks",
+            "connections",
+            "credentials",
+            "sessions",
+            "task_runs",
+            "events",
+            "event_destinations",
+        }:
             return _Proxy(value, self._runner)
         return value
 

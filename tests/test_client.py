@@ -121,7 +121,9 @@ class TestEndpoints:
         events = deck.events.list()
         assert [e.type for e in events] == ["connection.connecting", "connection.connected"]
         assert deck.events.retrieve(events[1].id).resource.status == "connected"
-        assert [e.type for e in deck.events.list(type="connection.connected")] == ["connection.connected"]
+        assert [e.type for e in deck.events.list(types="connection.connected")] == ["connection.connected"]
+        with pytest.warns(DeprecationWarning, match="types="):
+            assert [e.type for e in deck.events.list(type="connection.connected")] == ["connection.connected"]
 
     def test_event_destinations(self, deck):
         created = deck.event_destinations.create(name="hook", url="http://127.0.0.1:9/x", events=["task_run.*"])
@@ -369,8 +371,35 @@ class TestEventWatcher:
         sim.advance(1)
         conn2 = deck.connections.create("src_sim_mobile", username="b", password="p")
         sim.advance(2)
-        events = deck.events.watch(types=["connection.connected"], since=since, timeout=0.2, poll_interval=0.05)
+        kw = {"timeout": 0.2, "poll_interval": 0.05}
+        events = deck.events.watch(types=["connection.connected"], created_after=since, **kw)
         assert [e.resource.id for e in events] == [conn2.id]
+        with pytest.warns(DeprecationWarning, match="created_after="):
+            events = deck.events.watch(types="connection.connected", since=since, **kw)
+        assert [e.resource.id for e in events] == [conn2.id]
+        with pytest.raises(TypeError, match="pass types="), pytest.warns(DeprecationWarning):
+            deck.events.list(types="a", type="b")
+
+
+@pytest.mark.deck_simulator(api="connections")
+def test_a_mapping_passed_as_inputs_is_the_answer_and_any_field_name_works(make, sim):
+    """Issue 14.5: ``inputs={...}`` (the wire key a reader of Deck's docs writes) is the whole answer,
+    on the resource (and on ``job.submit``, which passes through); a non-mapping ``inputs=`` is a field of that name."""
+    recorder = _Recorder()
+    deck = make(observers=[recorder]).deck
+    conn = deck.connections.create("src_sim_power", username="ada", password="pw")
+    sim.advance(2)
+    assert deck.connections.submit_interaction(conn, inputs={"code": "123456"}).status == "connecting"
+    assert ("submission", "connection", ("code",), None) in recorder.seen
+    conn2 = deck.connections.create("src_sim_power", username="bob", password="pw")
+    sim.advance(2)
+    with pytest.raises(InteractionInputInvalid):  # a field literally named "inputs" is sent as such
+        deck.connections.submit_interaction(conn2, inputs="123456")
+    assert ("submission", "connection", ("inputs",), "interaction_input_invalid") in recorder.seen
+    with pytest.raises(TypeError, match="given twice"):
+        deck.connections.submit_interaction(conn2, {"code": "1"}, inputs={"code": "1"})
+    with pytest.raises(TypeError, match="'inputs'"):
+        deck.connections.submit_interaction(conn2, "123456")
 
 
 class _Recorder(Observer):

@@ -1,4 +1,6 @@
-"""The Deck v2 client: Deck / AsyncDeck over httpx, typed models and errors, waiting and events."""
+"""The Deck v2 client: Deck / AsyncDeck over httpx, typed models and errors, waiting and events.
+It speaks both of Deck's API shapes: the seed's (connections) and the current one (credentials and
+sessions), chosen by ``Deck(api=...)`` / ``DECK_API`` or detected."""
 
 from ._client import AsyncDeck, Deck
 from ._core import Observer
@@ -7,6 +9,7 @@ from ._errors import __all__ as _error_names
 from ._events import EventFeed
 from ._models import (
     Connection,
+    Credential,
     DeckModel,
     ErrorDetail,
     Event,
@@ -14,6 +17,8 @@ from ._models import (
     Field,
     Interaction,
     Option,
+    Session,
+    SessionRun,
     Source,
     Task,
     TaskRun,
@@ -25,6 +30,7 @@ __all__ = [
     "AsyncDeck",
     "AsyncPager",
     "Connection",
+    "Credential",
     "Deck",
     "DeckModel",
     "ErrorDetail",
@@ -36,6 +42,8 @@ __all__ = [
     "Observer",
     "Option",
     "Page",
+    "Session",
+    "SessionRun",
     "Source",
     "SyncPager",
     "Task",

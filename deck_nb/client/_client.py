@@ -12,39 +12,70 @@ import httpx
 from tenacity import AsyncRetrying, Retrying
 
 from . import _errors as errors
+from ._api import AUTO, PROBE, ApiChoice, resolve_api
 from ._core import FETCH, BaseClient, Call, wait_plan
+from ._credentials import Credentials, Sessions
 from ._events import EventFeed
+from ._interactive import Connections, TaskRuns
 from ._models import Event
 from ._pagination import AsyncPager, SyncPager
-from ._resources import Connections, EventDestinations, Events, Sources, TaskRuns, Tasks
+from ._resources import EventDestinations, Events, Sources, Tasks
 
 
 def _limits() -> httpx.Limits:
     return httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
-class _Resources:
-    def _attach_resources(self) -> None:
-        self.sources = Sources(self)  # type: ignore[arg-type]
-        self.tasks = Tasks(self)  # type: ignore[arg-type]
-        self.connections = Connections(self)  # type: ignore[arg-type]
-        self.task_runs = TaskRuns(self)  # type: ignore[arg-type]
-        self.events = Events(self)  # type: ignore[arg-type]
-        self.event_destinations = EventDestinations(self)  # type: ignore[arg-type]
+class _ApiAware:
+    """What both shells share about which API they face (see ``_api.py``)."""
+
+    _api: ApiChoice
+
+    @property
+    def api(self) -> str:
+        """``credentials`` or ``connections``; ``auto`` while not detected yet (never a request)."""
+        return self._api.current
 
 
-class Deck(BaseClient, _Resources):
+class Deck(BaseClient, _ApiAware):
     """Synchronous Deck client. With no key or URL configured it uses the embedded simulator.
 
+    ``api`` is ``"auto"`` (the default; or ``DECK_API``), ``"credentials"`` (Deck's current API) or
+    ``"connections"`` (the seed's). ``auto`` detects once, at the first call that needs to know (or
+    ``deck.detect_api()``); ``deck.api`` and the repr show the choice.
+
     >>> deck = Deck()                                   # doctest: +SKIP
-    >>> conn = deck.connections.create("src_sim_power", username="ada", password="...")  # doctest: +SKIP
+    >>> cred = deck.credentials.create("src_sim_power", username="ada", password="...")  # doctest: +SKIP
     """
 
-    def __init__(self, *, http_client: httpx.Client | None = None, **options: Any) -> None:
+    def __init__(self, *, http_client: httpx.Client | None = None, api: str | None = None, **options: Any) -> None:
+        self._api = ApiChoice(resolve_api(api))
         super().__init__(**options)
         self._http = http_client or httpx.Client(limits=_limits())
         self._http.headers.update(self._default_headers())
-        self._attach_resources()
+        self.sources = Sources(self)
+        self.tasks = Tasks(self)
+        self.connections = Connections(self)
+        self.credentials = Credentials(self)
+        self.sessions = Sessions(self)
+        self.task_runs = TaskRuns(self)
+        self.events = Events(self)
+        self.event_destinations = EventDestinations(self)
+
+    def detect_api(self) -> str:
+        """The API this client faces, asking the server once if ``api="auto"`` (shared with twins)."""
+        choice = self._api
+        with choice.lock:
+            if choice.current == AUTO:
+                try:
+                    self._request(PROBE)
+                except errors.DeckError as error:
+                    return choice.learn(error)
+                return choice.learn(None)
+            return choice.current
+
+    def _request_for_api(self, build: Callable[[str], Call]) -> Any:
+        return self._request(build(self.detect_api()))
 
     def _request(self, call: Call) -> Any:
         call = self._prepare(call)
@@ -103,6 +134,7 @@ class Deck(BaseClient, _Resources):
         return self._request(Call("GET", "/test"))
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self._http.close()
 
     def __enter__(self) -> Deck:
@@ -112,14 +144,45 @@ class Deck(BaseClient, _Resources):
         self.close()
 
 
-class AsyncDeck(BaseClient, _Resources):
-    """Asynchronous Deck client: every resource method is awaited; lists are ``async for``."""
+class AsyncDeck(BaseClient, _ApiAware):
+    """Asynchronous Deck client: every resource method is awaited; lists are ``async for``.
 
-    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **options: Any) -> None:
+    ``api`` as on ``Deck``. With ``api="auto"`` nothing is asked at construction: the first call
+    that needs to know (an interaction answer on a task run) detects inside its own awaitable, or
+    ``await adeck.detect_api()`` asks up front; until then ``adeck.api`` is ``"auto"``."""
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, api: str | None = None, **options: Any) -> None:
+        self._api = ApiChoice(resolve_api(api))
         super().__init__(**options)
         self._http = http_client or httpx.AsyncClient(limits=_limits())
         self._http.headers.update(self._default_headers())
-        self._attach_resources()
+        self._detecting: asyncio.Lock | None = None
+        self.sources = Sources(self)
+        self.tasks = Tasks(self)
+        self.connections = Connections(self)
+        self.credentials = Credentials(self)
+        self.sessions = Sessions(self)
+        self.task_runs = TaskRuns(self)
+        self.events = Events(self)
+        self.event_destinations = EventDestinations(self)
+
+    async def detect_api(self) -> str:
+        """The API this client faces, asking the server once if ``api="auto"`` (shared with twins)."""
+        if self._api.current != AUTO:
+            return self._api.current
+        if self._detecting is None:
+            self._detecting = asyncio.Lock()
+        async with self._detecting:  # concurrent first calls share one probe
+            if self._api.current == AUTO:
+                try:
+                    await self._request(PROBE)
+                except errors.DeckError as error:
+                    return self._api.learn(error)
+                return self._api.learn(None)
+            return self._api.current
+
+    async def _request_for_api(self, build: Callable[[str], Call]) -> Any:
+        return await self._request(build(await self.detect_api()))
 
     async def _request(self, call: Call) -> Any:
         call = self._prepare(call)
@@ -176,9 +239,11 @@ class AsyncDeck(BaseClient, _Resources):
         return self._twin(Deck)
 
     async def test(self) -> dict[str, Any]:
+        """Check the key: ``{"status": "ready", "environment": ...}``."""
         return await self._request(Call("GET", "/test"))
 
     async def close(self) -> None:
+        """Close the HTTP connection pool."""
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncDeck:

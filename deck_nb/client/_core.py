@@ -39,6 +39,7 @@ class Call:
     cast: Callable[[Any], Any] | None = None
     idempotency_key: str | None = None
     submission: tuple[str, str, tuple[str, ...]] | None = None  # (kind, id, field names) — never values
+    observe: bool = True  # False for the client's own probes (API detection): observers hear only user calls
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
@@ -55,11 +56,14 @@ class Stats:
 class Observer:
     """Hooks the history journal (or anyone) can implement; the client calls them as it goes."""
 
-    def on_object(self, obj: Any, call: Call) -> None: ...
+    def on_object(self, obj: Any, call: Call) -> None:
+        """Every object (or page) a call answered."""
 
-    def on_error(self, error: errors.DeckError, call: Call) -> None: ...
+    def on_error(self, error: errors.DeckError, call: Call) -> None:
+        """Every error a call ended with."""
 
-    def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None: ...
+    def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None:
+        """Every answer sent: its field names only, never values; ``error`` is None when accepted."""
 
 
 # Observers every new client starts with; the history layer registers the session journal here so
@@ -96,7 +100,9 @@ class BaseClient:
 
     def __repr__(self) -> str:
         embedded = ", embedded simulator" if self.embedded else ""
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask(self.api_key)!r}{embedded})"
+        api = getattr(self, "api", None)
+        shown = f", api={api!r}" if api else ""
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask(self.api_key)!r}{shown}{embedded})"
 
     def _twin(self, cls: type) -> Any:
         twin = cls(
@@ -110,6 +116,7 @@ class BaseClient:
         twin.pacer = self.pacer
         twin.observers = self.observers
         twin.embedded = self.embedded
+        twin._api = getattr(self, "_api", None)  # one API choice (and one detection) for both twins
         return twin
 
     def add_observer(self, observer: Observer) -> None:
@@ -133,8 +140,9 @@ class BaseClient:
 
     @staticmethod
     def _prepare(call: Call) -> Call:
-        """Give every POST one idempotency key before the retry loop, so retries never duplicate."""
-        if call.method == "POST" and call.idempotency_key is None:
+        """Give every POST, PATCH and DELETE one idempotency key before the retry loop, so retries never
+        duplicate (the current API honours keys on all three)."""
+        if call.method in ("POST", "PATCH", "DELETE") and call.idempotency_key is None:
             return replace(call, idempotency_key=f"deck-nb-{uuid.uuid4()}")
         return call
 
@@ -258,12 +266,16 @@ class BaseClient:
     # -- observation -------------------------------------------------------------------------
 
     def _observe(self, call: Call, result: Any) -> None:
+        if not call.observe:
+            return
         if call.submission:
             kind, id_, names = call.submission
             self._notify("on_submission", kind, id_, names, None)
         self._notify("on_object", result, call)
 
     def _observe_error(self, call: Call, error: errors.DeckError) -> None:
+        if not call.observe:
+            return
         self._notify("on_error", error, call)
         if call.submission:
             kind, id_, names = call.submission

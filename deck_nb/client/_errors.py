@@ -70,27 +70,27 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    pass
+    """400: the request was refused as it stands (see ``code`` and ``field``)."""
 
 
 class AuthenticationError(APIStatusError):
-    pass
+    """401: the API key is missing, wrong or revoked."""
 
 
 class PermissionDeniedError(APIStatusError):
-    pass
+    """403: the key may not do this."""
 
 
 class NotFoundError(APIStatusError):
-    pass
+    """404: no such resource (or, for a whole path, an API this server does not serve)."""
 
 
 class RequestTimeoutError(APIStatusError):
-    pass
+    """408: Deck gave up waiting (e.g. an interaction window that closed)."""
 
 
 class ConflictError(APIStatusError):
-    pass
+    """409: the request conflicts with the resource's state; retried."""
 
 
 class RateLimitError(APIStatusError):
@@ -99,16 +99,21 @@ class RateLimitError(APIStatusError):
     retry_after: float | None = None
 
 
+class SessionLimitExceeded(RateLimitError):
+    """429 ``session_limit_exceeded`` (current API): too many sessions open at once. Retried like any
+    429 under the same idempotency key; a batch should treat it as back-pressure and reuse sessions."""
+
+
 class InternalServerError(APIStatusError):
-    pass
+    """5xx: Deck failed; retried with backoff."""
 
 
 class ServiceUnavailableError(InternalServerError):
-    pass
+    """503: Deck is unavailable for now; retried."""
 
 
 class GatewayTimeoutError(InternalServerError):
-    pass
+    """504: a gateway timed out; retried."""
 
 
 # Code-first classes: what a caller usually wants to catch.
@@ -125,15 +130,15 @@ class InteractionTimeout(RequestTimeoutError):
 
 
 class InputInvalid(BadRequestError):
-    pass
+    """``input_invalid``: a value in the request is wrong (``field`` names it)."""
 
 
 class InputMissing(BadRequestError):
-    pass
+    """``input_missing``: a required value is missing (``field`` names it)."""
 
 
 class CursorInvalid(BadRequestError):
-    pass
+    """``cursor_invalid``: a saved page cursor is no longer valid; list again from the start."""
 
 
 class ConnectionNotConnected(BadRequestError):
@@ -141,11 +146,11 @@ class ConnectionNotConnected(BadRequestError):
 
 
 class TaskRunNotCancelable(BadRequestError):
-    pass
+    """``task_run_not_cancelable``: the run has finished or is already cancelling."""
 
 
 class IdempotencyKeyError(BadRequestError):
-    pass
+    """``idempotency_key_error``: the Idempotency-Key header is malformed."""
 
 
 class IdempotencyConflict(ConflictError):
@@ -157,7 +162,7 @@ class AuthInvalid(APIStatusError):
 
 
 class SourceNotFound(NotFoundError):
-    pass
+    """``source_not_found``: no source with that id."""
 
 
 class APIConnectionError(APIError):
@@ -187,6 +192,7 @@ CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "interaction_not_required": InteractionNotRequired,
     "interaction_input_invalid": InteractionInputInvalid,
     "interaction_timeout": InteractionTimeout,
+    "mfa_timeout": InteractionTimeout,  # the older spelling on some of Deck's pages
     "input_invalid": InputInvalid,
     "input_missing": InputMissing,
     "cursor_invalid": CursorInvalid,
@@ -196,6 +202,7 @@ CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "idempotency_error": IdempotencyConflict,
     "auth_invalid": AuthInvalid,
     "rate_limit_exceeded": RateLimitError,
+    "session_limit_exceeded": SessionLimitExceeded,
     "api_key_invalid": AuthenticationError,
     "source_not_found": SourceNotFound,
 }

@@ -16,6 +16,8 @@ SEEN_MEMORY = 50_000
 
 
 class EventFeed:
+    """A cursor over Deck's event log that yields each event once, in order (polls and webhooks alike)."""
+
     def __init__(self, types: list[str] | None = None, since: datetime | None = None) -> None:
         if since is not None and since.tzinfo is None:
             raise ValueError("since must be timezone-aware (e.g. datetime.now(timezone.utc))")

@@ -1,5 +1,9 @@
 """Permissive models of Deck's objects: attribute access, unknown fields kept, unknown enum values
-carried as plain strings (sources add statuses, interaction and field types at any time)."""
+carried as plain strings (Deck says statuses, interaction and field types grow without notice).
+
+Where Deck's own pages disagree, every spelling is read: ``cancelling`` and ``canceling`` are one
+status (kept as ``cancelling``); an empty string where an object, number or time belongs (as event
+``data`` sends for empty fields) is read as absent."""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import html
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+_TEXT = (str, str | None, Any)
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -16,10 +22,24 @@ def _short(value: Any, limit: int = 120) -> str:
 
 
 class DeckModel(BaseModel):
+    """Base of every model: attribute or ``obj["key"]`` access, unknown fields kept (``to_dict()``)."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
 
     # Fields a compact repr shows; None shows them all.
     REPR_FIELDS: ClassVar[tuple[str, ...] | None] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_strings_are_absent(cls, data: Any) -> Any:
+        """Event data spells an empty field ``""`` where REST sends ``null``: read both as absent,
+        except for fields that are text."""
+        if not isinstance(data, dict) or "" not in data.values():
+            return data
+        fields = cls.model_fields
+        return {
+            k: (None if v == "" and k in fields and fields[k].annotation not in _TEXT else v) for k, v in data.items()
+        }
 
     def __repr_args__(self):
         for key, value in super().__repr_args__():
@@ -45,11 +65,16 @@ class DeckModel(BaseModel):
 
 
 class Option(DeckModel):
+    """One choice of a field (an account to pick): send its ``value``."""
+
     value: Any = None
     label: str | None = None
 
 
 class Field(DeckModel):
+    """One field of an interaction. Deck's current API sends only ``name``, ``type`` and ``label``:
+    then every field is required and none is marked secret (mask by name or label)."""
+
     name: str
     type: str = "string"
     label: str | None = None
@@ -59,10 +84,14 @@ class Field(DeckModel):
 
     @property
     def display_label(self) -> str:
+        """The label to show (the name when Deck sent none)."""
         return self.label or self.name
 
 
 class Interaction(DeckModel):
+    """What a paused connection or run asks: ``{type, message, fields}`` at least; ``expires_at`` and
+    ``attempts_remaining`` only where the API sends them (the seed's does, the current one does not)."""
+
     REPR_FIELDS: ClassVar[tuple[str, ...]] = ("type", "message", "fields", "attempts_remaining")
 
     type: str = "unknown"
@@ -73,10 +102,13 @@ class Interaction(DeckModel):
 
     @property
     def field_names(self) -> list[str]:
+        """The names the answer must carry."""
         return [f.name for f in self.fields]
 
 
 class ErrorDetail(DeckModel):
+    """One entry of an object's ``errors`` (``type``, ``code``, ``message``, ``field``)."""
+
     type: str | None = None
     code: str | None = None
     message: str | None = None
@@ -88,6 +120,8 @@ class ErrorDetail(DeckModel):
 
 
 class Resource(DeckModel):
+    """Base of Deck's objects: an ``id``, its ``object`` kind and timestamps."""
+
     id: str
     object: str | None = None
     created_at: datetime | None = None
@@ -95,10 +129,14 @@ class Resource(DeckModel):
 
 
 class Source(Resource):
+    """A site Deck's agents can log in to."""
+
     name: str | None = None
 
 
 class Task(Resource):
+    """A task agents run, with JSON schemas for its input and output."""
+
     name: str | None = None
     description: str | None = None
     input_schema: dict[str, Any] | None = None
@@ -120,12 +158,16 @@ class Connection(Resource):
 
 
 class TaskRun(Resource):
-    """One execution of a task on a connection."""
+    """One execution of a task: on a connection (seed API) or in a session with a credential (current
+    API). ``cancelling`` and ``canceling`` are read as one status, ``cancelling``."""
 
     status: str = "unknown"
     result: str | None = None
     task_id: str | None = None
     connection_id: str | None = None
+    credential_id: str | None = None
+    session_id: str | None = None
+    agent_id: str | None = None
     source_id: str | None = None
     output: Any = None
     errors: list[ErrorDetail] = []
@@ -136,33 +178,46 @@ class TaskRun(Resource):
     canceled_at: datetime | None = None
 
     TERMINAL: ClassVar[frozenset[str]] = frozenset({"completed", "failed", "canceled"})
+    # Waiting for a person to approve it in Deck's console: no API resolves it, so waiting stops here.
+    REVIEW: ClassVar[str] = "review_required"
     REPR_FIELDS: ClassVar[tuple[str, ...]] = (
         "id",
         "status",
         "result",
         "task_id",
         "connection_id",
+        "credential_id",
+        "session_id",
         "interaction",
         "errors",
         "runtime_ms",
     )
 
+    @field_validator("status", mode="before")
+    @classmethod
+    def _one_cancelling(cls, value: Any) -> Any:
+        return "cancelling" if value == "canceling" else value
+
 
 class Event(Resource):
+    """One entry of Deck's event log: ``type`` (e.g. ``task_run.completed``) and the object as ``data``."""
+
     type: str = "unknown"
     data: dict[str, Any] = {}
 
     REPR_FIELDS: ClassVar[tuple[str, ...]] = ("id", "type", "created_at")
 
     @property
-    def resource(self) -> Connection | TaskRun | dict[str, Any]:
+    def resource(self) -> Resource | dict[str, Any]:
         """The object the event carries, as a model when its kind is known."""
         kind = self.data.get("object")
-        model = {"connection": Connection, "task_run": TaskRun}.get(kind or "")
+        model = _BY_OBJECT.get(kind or "")
         return model.model_validate(self.data) if model else self.data
 
 
 class Webhook(DeckModel):
+    """A destination's webhook: its ``url`` and signing ``secret`` (masked in reprs)."""
+
     url: str | None = None
     secret: str | None = None
 
@@ -172,6 +227,8 @@ class Webhook(DeckModel):
 
 
 class EventDestination(Resource):
+    """Where Deck delivers events (a webhook)."""
+
     name: str | None = None
     type: str | None = None
     webhook: Webhook | None = None
@@ -180,11 +237,93 @@ class EventDestination(Resource):
 
 
 class Deleted(DeckModel):
+    """The answer to a delete: the id and ``deleted: true``."""
+
     id: str
     object: str | None = None
     deleted: bool = True
 
 
+class Credential(Resource):
+    """A stored login (current API, ``cred_``): ``unverified`` until a run logs in with it, then
+    ``verified`` or ``invalid``; ``deleted`` for good. ``auth_credentials`` is a summary
+    (``username``, ``source_fields``): Deck never returns the password, and this model drops one if
+    a server ever did."""
+
+    status: str = "unknown"
+    source_id: str | None = None
+    auth_method: str | None = None
+    external_id: str | None = None
+    auth_credentials: dict[str, Any] | None = None
+    verified_at: datetime | None = None
+    invalid_at: datetime | None = None
+    errors: list[ErrorDetail] = []
+
+    REPR_FIELDS: ClassVar[tuple[str, ...]] = ("id", "status", "source_id", "username", "external_id", "errors")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secret_and_deleted(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        creds = data.get("auth_credentials")
+        if isinstance(creds, dict):
+            data["auth_credentials"] = {k: v for k, v in creds.items() if k not in _SECRET_KEYS}
+        if data.get("deleted") is True and not data.get("status"):
+            data["status"] = "deleted"  # a delete answered in the ``{id, deleted: true}`` shape
+        return data
+
+    @property
+    def username(self) -> str | None:
+        """The login's username, from the summary Deck returns."""
+        value = (self.auth_credentials or {}).get("username")
+        return value if isinstance(value, str) else None
+
+    def __repr_args__(self):
+        yield from ((k, v) for k, v in super().__repr_args__() if k != "username")
+        yield "username", self.username
+
+
+class SessionRun(DeckModel):
+    """A run a session served: ``{id, task_id, agent_id, credential_id}``."""
+
+    id: str | None = None
+    task_id: str | None = None
+    agent_id: str | None = None
+    credential_id: str | None = None
+
+
+class Session(Resource):
+    """A logged-in browser session (current API, ``sess_``): made by a run, reused by later runs
+    naming it, ``idle`` between runs, ``completed`` after idling or when ended."""
+
+    status: str = "unknown"
+    credential_id: str | None = None
+    runtime_ms: int | None = None
+    task_runs: list[SessionRun] = []
+    ended_at: datetime | None = None
+
+    TERMINAL: ClassVar[frozenset[str]] = frozenset({"completed", "failed"})
+    REPR_FIELDS: ClassVar[tuple[str, ...]] = ("id", "status", "credential_id", "task_runs", "runtime_ms")
+
+    @property
+    def active(self) -> bool:
+        """Whether a run may still name it (not ``completing``, ``completed`` or ``failed``)."""
+        return self.status not in {"completing", *self.TERMINAL}
+
+
+_SECRET_KEYS = frozenset({"password", "secret", "token", "otp", "code"})
+_BY_OBJECT: dict[str, type[Resource]] = {
+    "connection": Connection,
+    "task_run": TaskRun,
+    "credential": Credential,
+    "session": Session,
+}
+
+
 def is_settled(resource: Connection | TaskRun) -> bool:
-    """Whether polling should stop: waiting for input, or in a terminal status."""
-    return resource.status == "interaction_required" or resource.status in type(resource).TERMINAL
+    """Whether polling should stop: waiting for input (``interaction_required``), waiting for a person
+    in Deck's console (``review_required``: no API resolves it, so a wait that went on would only
+    spin — the caller shows it and keeps waiting, or cancels), or in a terminal status."""
+    return resource.status in ("interaction_required", TaskRun.REVIEW) or resource.status in type(resource).TERMINAL

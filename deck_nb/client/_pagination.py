@@ -12,6 +12,8 @@ T = TypeVar("T")
 
 
 class Page(Generic[T]):
+    """One page of a list: ``data``, ``has_more`` and the ``next_cursor`` to resume from."""
+
     def __init__(self, raw: dict[str, Any], cast: Callable[[Any], T]) -> None:
         data = raw.get("data")
         self.data: list[T] = [cast(item) for item in data] if isinstance(data, list) else []
@@ -52,6 +54,7 @@ class SyncPager(Generic[T]):
             yield from page.data
 
     def to_list(self) -> list[T]:
+        """Every item of every page, as a list."""
         return list(self)
 
 
@@ -78,4 +81,5 @@ class AsyncPager(Generic[T]):
                 yield item
 
     async def to_list(self) -> list[T]:
+        """Every item of every page, as a list."""
         return [item async for item in self]

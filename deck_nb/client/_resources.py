@@ -1,27 +1,29 @@
-"""Resources 1:1 with Deck's REST API. Written once for both clients: each method builds a ``Call``
-and hands it to the client, which answers a value (Deck) or an awaitable (AsyncDeck)."""
+"""Resources 1:1 with Deck's REST API, written once for both clients: each method builds a ``Call``
+and hands it to the client, which answers a value (Deck) or an awaitable (AsyncDeck); the
+``@returns`` / ``@lists`` / ``@streams`` decorators (``_endpoints.py``) type that for both shells.
+
+This module holds the shared helpers and the plain resources (sources, tasks, events, event
+destinations); ``_interactive.py`` holds connections and task runs, ``_credentials.py`` credentials
+and sessions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
 from ._core import Call
-from ._models import (
-    Connection,
-    Deleted,
-    Event,
-    EventDestination,
-    Source,
-    Task,
-    TaskRun,
-    is_settled,
-)
+from ._endpoints import ClientT, Resource, lists, returns, streams
+from ._models import Deleted, Event, EventDestination, Source, Task
 
 if TYPE_CHECKING:
-    from ._client import AsyncDeck, Deck
+    from ._pagination import SyncPager
+
+EventTypes = str | list[str] | None  # one event type or several (module level: ``list`` is a method below)
 
 
 def _id(value: Any, what: str) -> str:
@@ -40,26 +42,11 @@ def _iso(value: datetime | str | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _inputs(inputs: Mapping[str, Any] | None, extra: dict[str, Any]) -> dict[str, Any]:
-    if inputs is not None and not isinstance(inputs, Mapping):
-        raise TypeError(f"inputs must be a mapping of field name to value, not {type(inputs).__name__}")
-    merged = {**(inputs or {}), **extra}
-    if not merged:
-        raise ValueError("no inputs given: pass the interaction's fields, e.g. submit_interaction(id, code='123456')")
-    bad = [k for k in merged if not isinstance(k, str) or not k]
-    if bad:
-        raise ValueError(f"field names must be non-empty strings, not {bad[0]!r}")
-    return merged
-
-
-def _validator(model: type) -> Callable[[Any], Any]:
+def _validator(model: type[BaseModel]) -> Callable[[Any], Any]:
     return model.model_validate
 
 
-class _Resource:
-    def __init__(self, client: Deck | AsyncDeck) -> None:
-        self._client = client
-
+class _Resource(Resource[ClientT]):
     def _do(self, method: str, path: str, model: type | None, **kwargs: Any) -> Any:
         return self._client._request(Call(method, path, cast=_validator(model) if model else None, **kwargs))
 
@@ -70,177 +57,109 @@ class _Resource:
         return self._client._paginate(Call("GET", path, params=params), _validator(model))
 
 
-class Sources(_Resource):
-    def list(self, *, limit: int | None = None):
+class Sources(_Resource[ClientT]):
+    """The sites Deck's agents can log in to (``deck.sources``)."""
+
+    @lists
+    def list(self, *, limit: int | None = None) -> SyncPager[Source]:
+        """Every source, page by page (``limit`` is the page size, 1–100)."""
         return self._list("/sources", Source, {"limit": limit})
 
-    def retrieve(self, source_id: str):
+    @returns
+    def retrieve(self, source_id: str) -> Source:
+        """One source by id."""
         return self._do("GET", f"/sources/{_id(source_id, 'source_id')}", Source)
 
 
-class Tasks(_Resource):
-    def list(self, *, limit: int | None = None):
+class Tasks(_Resource[ClientT]):
+    """The tasks agents run on a source (``deck.tasks``)."""
+
+    @lists
+    def list(self, *, limit: int | None = None) -> SyncPager[Task]:
+        """Every task, page by page, with its input and output schemas."""
         return self._list("/tasks", Task, {"limit": limit})
 
-    def retrieve(self, task_id: str):
+    @returns
+    def retrieve(self, task_id: str) -> Task:
+        """One task by id."""
         return self._do("GET", f"/tasks/{_id(task_id, 'task_id')}", Task)
 
 
-class _Interactive(_Resource):
-    """Connections and task runs alike: they pause for interactions, take answers, and can be waited on."""
-
-    KIND = ""
-    PATH = ""
-    MODEL: type = Connection
-
-    def _path(self, resource_id: Any) -> str:
-        return f"{self.PATH}/{_id(resource_id, f'{self.KIND}_id')}"
-
-    def submit_interaction(self, resource_id: Any, inputs: Mapping[str, Any] | None = None, /, **fields: Any):
-        """Answer the current interaction: all its fields in one request (as a mapping or keywords)."""
-        path = f"{self._path(resource_id)}/interaction"
-        body = {"inputs": _inputs(inputs, fields)}
-        submission = (self.KIND, getattr(resource_id, "id", resource_id), tuple(body["inputs"]))
-        return self._do("POST", path, self.MODEL, body=body, submission=submission)
-
-    def wait(
-        self,
-        resource_id: Any,
-        *,
-        until: Callable[[Any], bool] = is_settled,
-        timeout: float | None = None,
-        poll_interval: float | None = None,
-    ):
-        """Poll until ``until(obj)``: by default an interaction or a terminal status."""
-        call = Call("GET", self._path(resource_id), cast=_validator(self.MODEL))
-        what = f"{self.KIND.replace('_', ' ')} {getattr(resource_id, 'id', resource_id)}"
-        return self._client._wait(call, until, timeout, poll_interval, what)
+def _event_types(types: EventTypes, type: str | None, method: str) -> list[str] | None:
+    if type is not None:
+        warnings.warn(f"events.{method}(type=...) is deprecated: use types=...", DeprecationWarning, stacklevel=3)
+        if types is not None:
+            raise TypeError("pass types=... only (type=... is its deprecated spelling)")
+        types = type
+    if types is None:
+        return None
+    listed = [types] if isinstance(types, str) else list(types)
+    if not listed or not all(isinstance(t, str) and t for t in listed):
+        raise ValueError("types must be an event type or a non-empty list of event types")
+    return listed
 
 
-class Connections(_Interactive):
-    KIND, PATH, MODEL = "connection", "/connections", Connection
+def _event_since(created_after: datetime | None, since: datetime | None) -> datetime | None:
+    if since is not None:
+        warnings.warn("events.watch(since=...) is deprecated: use created_after=...", DeprecationWarning, stacklevel=3)
+        if created_after is not None:
+            raise TypeError("pass created_after=... only (since=... is its deprecated spelling)")
+        return since
+    return created_after
 
-    def create(
-        self,
-        source_id: str,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        auth_credentials: Mapping[str, str] | None = None,
-        auth_method: str = "username_password",
-        external_id: str | None = None,
-        idempotency_key: str | None = None,
-    ):
-        """Open a connection; answers at once with ``status="connecting"``."""
-        creds = dict(auth_credentials or {})
-        if username is not None:
-            creds["username"] = username
-        if password is not None:
-            creds["password"] = password
-        missing = [k for k in ("username", "password") if not creds.get(k)]
-        if missing:
-            raise ValueError(f"missing credential(s): {', '.join(missing)}")
-        body: dict[str, Any] = {
-            "source_id": _id(source_id, "source_id"),
-            "auth_method": auth_method,
-            "auth_credentials": creds,
-        }
-        if external_id is not None:
-            body["external_id"] = external_id
-        return self._do("POST", "/connections", Connection, body=body, idempotency_key=idempotency_key)
 
-    def retrieve(self, connection_id: str):
-        return self._do("GET", self._path(connection_id), Connection)
+class Events(_Resource[ClientT]):
+    """Deck's event log (``deck.events``): ``list`` reads it once, ``watch`` follows it.
 
+    Both take the same names: ``types`` (one event type or a list; ``watch`` also matches patterns
+    such as ``"task_run.*"``) and ``created_after`` (events strictly after this instant)."""
+
+    @lists
     def list(
         self,
         *,
-        source_id: str | None = None,
-        status: str | None = None,
-        external_id: str | None = None,
-        limit: int | None = None,
-    ):
-        params = {"source_id": source_id, "status": status, "external_id": external_id, "limit": limit}
-        return self._list("/connections", Connection, params)
-
-    def disconnect(self, connection_id: str):
-        return self._do("POST", f"{self._path(connection_id)}/disconnect", Connection)
-
-
-class TaskRuns(_Interactive):
-    KIND, PATH, MODEL = "task_run", "/task-runs", TaskRun
-
-    def create(
-        self,
-        task_id: str,
-        *,
-        connection_id: str,
-        input: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ):
-        """Start a run (``POST /v2/tasks/{task_id}/run``); answers at once with ``status="queued"``."""
-        if input is not None and not isinstance(input, Mapping):
-            raise TypeError(f"input must be a mapping, not {type(input).__name__}")
-        body: dict[str, Any] = {"connection_id": _id(connection_id, "connection_id")}
-        if input is not None:
-            body["input"] = dict(input)
-        path = f"/tasks/{_id(task_id, 'task_id')}/run"
-        return self._do("POST", path, TaskRun, body=body, idempotency_key=idempotency_key)
-
-    def retrieve(self, task_run_id: str, *, include_input: bool = False):
-        params = {"include": "input"} if include_input else None
-        return self._do("GET", self._path(task_run_id), TaskRun, params=params)
-
-    def list(
-        self,
-        *,
-        connection_id: str | None = None,
-        source_id: str | None = None,
-        task_id: str | None = None,
-        status: str | None = None,
-        result: str | None = None,
+        types: EventTypes = None,
         created_after: datetime | str | None = None,
         created_before: datetime | str | None = None,
         limit: int | None = None,
-    ):
+        type: str | None = None,
+    ) -> SyncPager[Event]:
+        """Events oldest first, filtered by Deck (``types`` is sent as Deck's repeatable ``type``)."""
+        names = _event_types(types, type, "list")
         params = {
-            "connection_id": getattr(connection_id, "id", connection_id),
-            "source_id": source_id,
-            "task_id": task_id,
-            "status": status,
-            "result": result,
+            "type": names[0] if names and len(names) == 1 else names,
             "created_after": _iso(created_after),
             "created_before": _iso(created_before),
             "limit": limit,
         }
-        return self._list("/task-runs", TaskRun, params)
+        return self._list("/events", Event, params)
 
-    def cancel(self, task_run_id: str):
-        return self._do("POST", f"{self._path(task_run_id)}/cancel", TaskRun)
-
-
-class Events(_Resource):
-    def list(self, *, type: str | None = None, created_after: datetime | str | None = None, limit: int | None = None):
-        return self._list("/events", Event, {"type": type, "created_after": _iso(created_after), "limit": limit})
-
-    def retrieve(self, event_id: str):
+    @returns
+    def retrieve(self, event_id: str) -> Event:
+        """One event by id."""
         return self._do("GET", f"/events/{_id(event_id, 'event_id')}", Event)
 
+    @streams
     def watch(
         self,
         *,
-        types: list[str] | None = None,
-        since: datetime | None = None,
+        types: EventTypes = None,
+        created_after: datetime | None = None,
         poll_interval: float = 1.0,
         timeout: float | None = None,
-    ):
+        since: datetime | None = None,
+    ) -> Iterator[Event]:
         """New events as they appear, deduped and in order; stops after ``timeout`` seconds if given."""
         from ._events import EventFeed
 
-        return self._client._watch(EventFeed(types, since), poll_interval, timeout)
+        feed = EventFeed(_event_types(types, None, "watch"), _event_since(created_after, since))
+        return self._client._watch(feed, poll_interval, timeout)
 
 
-class EventDestinations(_Resource):
+class EventDestinations(_Resource[ClientT]):
+    """Webhook destinations Deck delivers events to (``deck.event_destinations``)."""
+
+    @returns
     def create(
         self,
         *,
@@ -249,16 +168,23 @@ class EventDestinations(_Resource):
         events: list[str] | None = None,
         secret: str | None = None,
         idempotency_key: str | None = None,
-    ):
+    ) -> EventDestination:
+        """Register a webhook (all events unless ``events`` names some); the answer carries its secret."""
         webhook = {"url": url, **({"secret": secret} if secret else {})}
         body = {"name": name, "type": "webhook", "webhook": webhook, "events": events or ["*"]}
         return self._do("POST", "/event-destinations", EventDestination, body=body, idempotency_key=idempotency_key)
 
-    def list(self, *, limit: int | None = None):
+    @lists
+    def list(self, *, limit: int | None = None) -> SyncPager[EventDestination]:
+        """Every event destination, page by page."""
         return self._list("/event-destinations", EventDestination, {"limit": limit})
 
-    def retrieve(self, destination_id: str):
+    @returns
+    def retrieve(self, destination_id: str) -> EventDestination:
+        """One event destination by id."""
         return self._do("GET", f"/event-destinations/{_id(destination_id, 'destination_id')}", EventDestination)
 
-    def delete(self, destination_id: str):
+    @returns
+    def delete(self, destination_id: str) -> Deleted:
+        """Stop delivering to a destination."""
         return self._do("DELETE", f"/event-destinations/{_id(destination_id, 'destination_id')}", Deleted)

@@ -385,9 +385,10 @@ class Job:
 
     # -- manual control ----------------------------------------------------------------------
 
-    def submit(self, inputs: dict[str, Any] | None = None, **fields: Any) -> Job:
-        """Answer the current interaction from code (e.g. from another cell)."""
-        obj = self._resources(self._deck).submit_interaction(self.id, inputs, **fields)
+    def submit(self, answer: dict[str, Any] | None = None, /, **fields: Any) -> Job:
+        """Answer the current interaction from code (e.g. from another cell); the same rules as
+        ``submit_interaction`` (``inputs={...}`` is the answer, any other keyword a field)."""
+        obj = self._resources(self._deck).submit_interaction(self.id, answer, **fields)
         self._answered()
         self._observe(obj)
         return self
