@@ -5,6 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+# Every client made in this process journals to the session history, whichever way the client is
+# imported: deck_nb.history.session decides it (light: it loads neither client nor journal; read its
+# docstring). ``history`` is that module's function: dn.history() gives the session's History.
+from .history import session as _session
+from .history.session import history as history
+from .history.session import use_history_file as use_history_file
+
+_session.journal_every_client()
+
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
@@ -30,30 +39,27 @@ _LAZY: dict[str, str] = {
     "JobFailed": ".notebook",
     "History": ".history",
     "Journal": ".history",
-    "use_history_file": ".history",
     "runs_frame": ".history",
     "connections_frame": ".history",
+    "credentials_frame": ".history",
+    "sessions_frame": ".history",
     "outputs_frame": ".history",
 }
+_SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is the function above
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("history", "simulator", "client", "widgets", "notebook"):
-        # subpackages; deck_nb.history is also callable: deck_nb.history() gives the session's History
-        import importlib
+    import importlib
 
+    if name in _SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'deck_nb' has no attribute {name!r}")
-    import importlib
-
-    if module == ".client":  # clients made from the top-level names journal to the session history
-        importlib.import_module(".history", __name__)
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, "history", "simulator", "client", "widgets", "notebook"])
+    return sorted([*globals(), *_LAZY, *_SUBPACKAGES])

@@ -350,3 +350,93 @@ def test_a_plain_rest_client_is_journaled_to_the_session_history(sim):
     deck.connections.wait(conn, timeout=5)
     assert dn.history().connections[["id", "status"]].values.tolist() == [[conn.id, "connected"]]
     deck.close()
+
+
+# -- which clients journal: one decision, whichever way the client is imported -------------------
+
+MAKE_CLIENT = {
+    "dn.Deck": "import deck_nb as dn\ndeck = dn.Deck(api_key=KEY, base_url=URL)\n"
+    "conn = deck.connections.create('src_sim_mobile', username='a', password='pw')",
+    "deck_nb.client.Deck": "from deck_nb.client import Deck\ndeck = Deck(api_key=KEY, base_url=URL)\n"
+    "conn = deck.connections.create('src_sim_mobile', username='a', password='pw')",
+    "deck_nb.client.AsyncDeck": "import asyncio\nfrom deck_nb.client import AsyncDeck\n"
+    "async def main():\n"
+    "    async with AsyncDeck(api_key=KEY, base_url=URL) as deck:\n"
+    "        return await deck.connections.create('src_sim_mobile', username='a', password='pw')\n"
+    "conn = asyncio.run(main())",
+}
+
+
+@pytest.mark.parametrize("path", sorted(MAKE_CLIENT))
+def test_every_import_path_journals_to_the_session_history(sim, path):
+    script = (
+        f"import json, sys\nKEY, URL = sys.argv[1], sys.argv[2]\n{MAKE_CLIENT[path]}\n"
+        "from deck_nb.history import history\n"
+        "print(json.dumps([conn.id, history().connections['id'].tolist()]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DECK_NB_HISTORY"}
+    out = subprocess.run(
+        [sys.executable, "-c", script, sim.api_key, sim.base_url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    made, journaled = json.loads(out.stdout)
+    assert journaled == [made]
+
+
+def test_import_deck_nb_loads_neither_the_client_nor_the_journal():
+    code = (
+        "import sys, deck_nb as dn\n"
+        "heavy = [m for m in ('httpx', 'pandas', 'deck_nb.client', 'deck_nb.history.journal') if m in sys.modules]\n"
+        "print(heavy, callable(dn.history))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["[]", "True"]
+
+
+def test_dn_history_is_a_function_whatever_was_imported_before():
+    import types
+
+    import deck_nb.history.frames  # noqa: F401  (loading the package's modules must not rebind dn.history)
+    from deck_nb.history import Journal  # noqa: F401
+
+    assert isinstance(dn.history, types.FunctionType)
+    assert isinstance(dn.history(), History)
+    assert dn.use_history_file is deck_nb_history_module().use_history_file
+    assert {"session_journal", "SESSION_OBSERVER"}.isdisjoint(deck_nb_history_module().__all__)
+
+
+def deck_nb_history_module():
+    return sys.modules["deck_nb.history"]
+
+
+class Recorder:
+    def __init__(self):
+        self.seen = []
+
+    def on_object(self, obj, call):
+        self.seen.append(getattr(obj, "id", None))
+
+    def on_error(self, error, call): ...
+
+    def on_submission(self, kind, id, field_names, error): ...
+
+
+def test_a_default_observer_registered_on_the_client_watches_every_new_client(sim):
+    from deck_nb.client import AsyncDeck, Deck, add_default_observer, default_observers, remove_default_observer
+
+    recorder = Recorder()
+    add_default_observer(recorder)
+    try:
+        deck = Deck(api_key=sim.api_key, base_url=sim.base_url)
+        assert recorder in default_observers() and recorder in deck.to_async().observers
+        conn = deck.connections.create("src_sim_mobile", username="a", password="pw")
+        assert conn.id in recorder.seen
+    finally:
+        remove_default_observer(recorder)
+    assert recorder not in AsyncDeck(api_key=sim.api_key, base_url=sim.base_url).observers
+    assert recorder in deck.observers  # a client already made keeps what it started with
+    deck.close()

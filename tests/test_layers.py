@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).parent.parent / "deck_nb"
 FORBIDDEN = {
     "simulator": {"client", "history", "widgets", "notebook", "demo"},
     "client": {"history", "widgets", "notebook", "demo"},
+    "_observers": {"simulator", "client", "history", "widgets", "notebook", "demo"},
     "history": {"widgets", "notebook", "demo"},
     "widgets": {"history", "notebook", "demo"},
     "_serve": {"simulator", "client", "history", "widgets", "notebook"},

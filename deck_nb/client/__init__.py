@@ -2,6 +2,8 @@
 It speaks both of Deck's API shapes: the seed's (connections) and the current one (credentials and
 sessions), chosen by ``Deck(api=...)`` / ``DECK_API`` or detected."""
 
+from deck_nb._observers import add_default_observer, default_observers, remove_default_observer
+
 from ._client import AsyncDeck, Deck
 from ._core import Observer
 from ._errors import *  # noqa: F403
@@ -48,6 +50,9 @@ __all__ = [
     "SyncPager",
     "Task",
     "TaskRun",
+    "add_default_observer",
+    "default_observers",
     "is_settled",
+    "remove_default_observer",
     *_error_names,
 ]

@@ -16,6 +16,8 @@ import httpx
 from pydantic import ValidationError
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
 
+from deck_nb._observers import default_observers
+
 from . import _errors as errors
 from ._config import mask, resolve
 from ._pacer import Pacer
@@ -66,11 +68,6 @@ class Observer:
         """Every answer sent: its field names only, never values; ``error`` is None when accepted."""
 
 
-# Observers every new client starts with; the history layer registers the session journal here so
-# that whatever a client touches is journaled, without the client knowing about history.
-DEFAULT_OBSERVERS: list[Observer] = []
-
-
 class BaseClient:
     def __init__(
         self,
@@ -92,10 +89,8 @@ class BaseClient:
         self.max_retries = max_retries
         self.deadline = deadline
         self.pacer = Pacer(*rate_limit) if rate_limit else None
-        self.observers: list[Observer] = [
-            *DEFAULT_OBSERVERS,
-            *(o for o in observers or [] if o not in DEFAULT_OBSERVERS),
-        ]
+        defaults = default_observers()  # e.g. the session journal: see deck_nb/_observers.py
+        self.observers: list[Observer] = [*defaults, *(o for o in observers or [] if o not in defaults)]
         self.stats = Stats()
 
     def __repr__(self) -> str:

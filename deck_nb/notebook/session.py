@@ -1,4 +1,5 @@
-"""The notebook's session: one default client, wired to the session's history journal."""
+"""The notebook's session: one default client. (Every client journals to the session history:
+deck_nb.history.session decides that for all clients, this module adds nothing to it.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import threading
 from typing import Any
 
 from deck_nb.client import AsyncDeck, Deck
-from deck_nb.history import SESSION_OBSERVER
 
 _default: Deck | None = None
 _lock = threading.Lock()
@@ -18,19 +18,17 @@ def default_deck() -> Deck:
     with _lock:
         if _default is None:
             _default = Deck()
-            _default.add_observer(SESSION_OBSERVER)
         return _default
 
 
 def sync_deck(deck: Deck | AsyncDeck | None) -> Deck:
-    """The sync client a job drives, from whatever the caller passed; always journaled."""
+    """The sync client a job drives, from whatever the caller passed."""
     if deck is None:
         return default_deck()
     if isinstance(deck, AsyncDeck):
         deck = deck.to_sync()
     if not isinstance(deck, Deck):
         raise TypeError(f"deck= takes a Deck or AsyncDeck, not {type(deck).__name__}")
-    deck.add_observer(SESSION_OBSERVER)
     return deck
 
 
@@ -39,6 +37,4 @@ def set_default_deck(deck: Deck | None) -> Any:
     global _default
     with _lock:
         _default = deck
-        if deck is not None:
-            deck.add_observer(SESSION_OBSERVER)
     return deck
