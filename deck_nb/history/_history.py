@@ -8,15 +8,28 @@ from typing import Any
 
 import pandas as pd
 
-from ._schema import QUERIES
+from ._schema import FRAMES as _FRAMES
+from ._schema import RESOURCE_FRAMES, REVIEWED_RUNS, RUN_LINKS
 from .frames import journal_rows, typed
 from .journal import Journal
 
-FRAMES = tuple(QUERIES)
+FRAMES = tuple(_FRAMES)
+FINISHED = ("completed", "failed", "canceled")
+SUMMARY_COLUMNS = [
+    "runs",
+    "success_rate",
+    "interaction_rate",
+    "reviewed",
+    "in_review",
+    "logins_per_run",
+    "median_duration_s",
+]
+REUSE_COLUMNS = ["runs", "sessions", "logins", "logins_per_run"]
 
 
 class History:
-    """``.runs``, ``.connections``, ``.interactions``, ``.errors``, ``.events`` as DataFrames."""
+    """``.runs``, ``.connections``, ``.credentials``, ``.sessions``, ``.interactions``, ``.errors``,
+    ``.events`` as DataFrames, from one journal or several (runs of both of Deck's APIs side by side)."""
 
     def __init__(self, journals: list[Journal]) -> None:
         self.journals = journals
@@ -33,19 +46,31 @@ class History:
 
     def __repr__(self) -> str:
         where = ", ".join(str(j.path or "memory") for j in self.journals)
-        runs = sum(j.count("resources") for j in self.journals)
-        return f"<History of {runs} connections and runs from {where}>"
+        counts: dict[str, int] = {}
+        for journal in self.journals:
+            for kind, n in journal.kinds().items():
+                counts[kind] = counts.get(kind, 0) + n
+        what = ", ".join(f"{counts.get(k, 0)} {f}" for f, k in RESOURCE_FRAMES.items() if counts.get(k) or f == "runs")
+        return f"<History of {what} from {where}>"
 
     def frame(self, name: str) -> pd.DataFrame:
-        if name not in QUERIES:
+        """One frame by name (``runs``, ``connections``, ``credentials``, ``sessions``, ``interactions``,
+        ``errors``, ``events``)."""
+        if name not in _FRAMES:
             raise KeyError(f"no frame {name!r}; frames: {', '.join(FRAMES)}")
         rows: list[tuple] = []
         for journal in self.journals:
             rows.extend(journal_rows(journal, name))
-        frame = typed(rows, QUERIES[name][1])
-        if name in ("runs", "connections") and len(self.journals) > 1:
+        frame = typed(rows, name)
+        if name in RESOURCE_FRAMES and len(self.journals) > 1:
             frame = frame.drop_duplicates("id", keep="last").reset_index(drop=True)
         return frame
+
+    def _query(self, sql: str) -> list[tuple]:
+        rows: list[tuple] = []
+        for journal in self.journals:
+            rows.extend(journal.query(sql)[1])
+        return rows
 
     @property
     def runs(self) -> pd.DataFrame:
@@ -54,6 +79,16 @@ class History:
     @property
     def connections(self) -> pd.DataFrame:
         return self.frame("connections")
+
+    @property
+    def credentials(self) -> pd.DataFrame:
+        """One row per credential (Deck's current API), with the runs that used it."""
+        return self.frame("credentials")
+
+    @property
+    def sessions(self) -> pd.DataFrame:
+        """One row per session (Deck's current API): a login, and the runs that shared it."""
+        return self.frame("sessions")
 
     @property
     def interactions(self) -> pd.DataFrame:
@@ -70,20 +105,48 @@ class History:
     # -- summaries ---------------------------------------------------------------------------
 
     def summary(self) -> pd.DataFrame:
-        """Per source and task: runs, success rate, share of runs that asked for input, median duration."""
+        """Per source and task: finished runs, success rate, share of runs that asked for input, runs
+        that waited for approval (``reviewed``: finished; ``in_review``: waiting now), logins per run
+        (current API: share of runs that opened a new session, so a session's later runs lower it)
+        and median duration."""
         runs = self.runs
         if runs.empty:
-            return pd.DataFrame(columns=["runs", "success_rate", "interaction_rate", "median_duration_s"])
-        finished = runs[runs["status"].isin(["completed", "failed", "canceled"])]
-        grouped = finished.groupby(["source_id", "task_id"], observed=True)
-        return pd.DataFrame(
-            {
-                "runs": grouped.size(),
-                "success_rate": grouped["status"].apply(lambda s: (s == "completed").mean()),
-                "interaction_rate": grouped["interactions"].apply(lambda s: (s.fillna(0) > 0).mean()),
-                "median_duration_s": grouped["duration_s"].median(),
-            }
+            return pd.DataFrame(columns=SUMMARY_COLUMNS)
+        reviewed = {row[0] for row in self._query(REVIEWED_RUNS)}
+        runs = runs.assign(
+            finished=runs["status"].isin(FINISHED), reviewed=runs["id"].isin(reviewed), login=self._logins(runs)
         )
+        table = runs.groupby(["source_id", "task_id"], observed=True).apply(_group_summary, include_groups=False)
+        table = table[(table["runs"] > 0) | (table["in_review"] > 0)]
+        return table.astype({"runs": "Int64", "reviewed": "Int64", "in_review": "Int64"})[SUMMARY_COLUMNS]
+
+    def session_reuse(self) -> pd.DataFrame:
+        """Per credential (Deck's current API): runs, sessions, logins (runs that opened a session) and
+        logins per run — 1.0 when every run logged in anew, lower as sessions are reused."""
+        runs = self.runs
+        runs = runs[runs["session_id"].notna()]
+        if runs.empty:
+            return pd.DataFrame(columns=REUSE_COLUMNS)
+        links = {run_id: credential for run_id, _, credential, _ in self._query(RUN_LINKS) if credential}
+        credential = runs["credential_id"].fillna(runs["id"].map(links))
+        runs = runs.assign(credential_id=credential.astype("string"), login=self._logins(runs).astype("Int64"))
+        grouped = runs.groupby("credential_id")
+        table = pd.DataFrame(
+            {"runs": grouped.size(), "sessions": grouped["session_id"].nunique(), "logins": grouped["login"].sum()}
+        ).astype("Int64")
+        table["logins_per_run"] = table["logins"].astype("float64") / table["runs"].astype("float64")
+        return table[REUSE_COLUMNS]
+
+    def _logins(self, runs: pd.DataFrame) -> pd.Series:
+        """For each run in a session: did it open the session (log in)? The session's own list of runs
+        says which came first when the journal saw it; else the earliest run journaled in it."""
+        first = {session: run for run, session, _, position in self._query(RUN_LINKS) if position == 0 and session}
+        in_session = runs[runs["session_id"].notna()]
+        unknown = in_session[~in_session["session_id"].isin(list(first))].sort_values(["created_at"], kind="stable")
+        openers = set(first.values()) | set(unknown.drop_duplicates("session_id")["id"])
+        login = pd.Series(pd.NA, index=runs.index, dtype="boolean")
+        login[in_session.index] = in_session["id"].isin(openers).to_numpy()
+        return login
 
     def time_to_answer(self, percentiles: tuple[float, ...] = (0.5, 0.9, 0.99)) -> pd.DataFrame:
         """Seconds from a prompt being shown to its answer, by interaction type."""
@@ -150,6 +213,22 @@ class History:
                 frame.to_csv(path, index=False)
             written.append(path)
         return written
+
+
+def _group_summary(group: pd.DataFrame) -> pd.Series:
+    done = group[group["finished"]]
+    logins = group["login"].dropna()
+    return pd.Series(
+        {
+            "runs": len(done),
+            "success_rate": (done["status"] == "completed").mean() if len(done) else float("nan"),
+            "interaction_rate": (done["interactions"].fillna(0) > 0).mean() if len(done) else float("nan"),
+            "reviewed": int(done["reviewed"].sum()),
+            "in_review": int((group["status"] == "review_required").sum()),
+            "logins_per_run": logins.astype("float64").mean() if len(logins) else float("nan"),
+            "median_duration_s": done["duration_s"].median(),
+        }
+    )
 
 
 def _axes(ax: Any) -> Any:

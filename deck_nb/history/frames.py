@@ -4,86 +4,57 @@ tz-aware UTC datetimes, float seconds, categoricals for statuses/types/codes, nu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
+from ._objects import KINDS, plain, resources_in
 from ._schema import (
     CONNECTION_COLUMNS,
+    CREDENTIAL_COLUMNS,
     ERROR_COLUMNS,
     EVENT_COLUMNS,
+    FRAMES,
     INTERACTION_COLUMNS,
     QUERIES,
+    RESOURCE_FRAMES,
     RUN_COLUMNS,
+    SESSION_COLUMNS,
     SUMMARIES,
 )
-from .journal import _ts, finished_at
 
 __all__ = [
     "CONNECTION_COLUMNS",
+    "CREDENTIAL_COLUMNS",
     "ERROR_COLUMNS",
     "EVENT_COLUMNS",
     "INTERACTION_COLUMNS",
     "QUERIES",
     "RUN_COLUMNS",
+    "SESSION_COLUMNS",
     "connections_frame",
+    "credentials_frame",
     "journal_rows",
     "outputs_frame",
     "runs_frame",
+    "sessions_frame",
     "typed",
 ]
 
-CATEGORIES = {
-    "task_id",
-    "source_id",
-    "status",
-    "result",
-    "error_type",
-    "error_code",
-    "resource_kind",
-    "type",
-    "outcome",
-    "origin",
-    "code",
-    "kind",
-    "method",
-}
-STRINGS = {
-    "id",
-    "connection_id",
-    "external_id",
-    "interaction_types",
-    "error_message",
-    "resource_id",
-    "message",
-    "field_names",
-    "field_types",
-    "field",
-    "request_id",
-    "path",
-    "detail",
-}
-INTEGERS = {"interactions", "attempts", "attempts_remaining", "submissions", "status_code", "seq"}
-TIMES = {"created_at", "finished_at", "shown_at", "answered_at", "closed_at", "expires_at", "at"}
 
-
-def typed(rows: list[tuple] | list[list], columns: list[str]) -> pd.DataFrame:
-    """Rows → a frame with the project's dtypes (the one place dtypes are decided)."""
-    frame = pd.DataFrame.from_records(rows, columns=columns)
-    for name in columns:
-        column = frame[name]
-        if name in TIMES:
-            micros = (column.astype("float64") * 1_000_000).round().astype("Int64")
-            frame[name] = pd.to_datetime(micros, unit="us", utc=True)
-        elif name in CATEGORIES:
-            frame[name] = column.astype("category")
-        elif name in INTEGERS:
-            frame[name] = column.astype("Int64")
-        elif name in STRINGS:
-            frame[name] = column.astype("string")
+def typed(rows: list[tuple] | list[list], name: str) -> pd.DataFrame:
+    """Rows of the frame ``name`` → a DataFrame with the dtypes its columns declare in ``_schema``."""
+    columns = FRAMES[name].columns
+    frame = pd.DataFrame.from_records(rows, columns=[c.name for c in columns])
+    for column in columns:
+        values = frame[column.name]
+        if column.dtype == "time":
+            micros = (values.astype("float64") * 1_000_000).round().astype("Int64")
+            frame[column.name] = pd.to_datetime(micros, unit="us", utc=True)
+        elif column.dtype == "float":
+            frame[column.name] = values.astype("float64")
         else:
-            frame[name] = column.astype("float64")
+            frame[column.name] = values.astype(column.dtype)
     return frame
 
 
@@ -91,22 +62,13 @@ def journal_rows(journal, name: str) -> list[tuple]:
     """A frame's rows: runs and connections from the journal's memory, the rest from SQLite."""
     if name in SUMMARIES:
         return journal.summary_rows(name)
-    sql, _ = QUERIES[name]
-    return journal.query(sql)[1]
+    return journal.query(QUERIES[name][0])[1]
 
 
 # -- from the server's side ---------------------------------------------------------------------
 
 
-def _plain(obj: Any) -> dict[str, Any]:
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if isinstance(obj, dict):
-        return obj
-    raise TypeError(f"expected API objects or dicts, not {type(obj).__name__}")
-
-
-def _unwrap(objects: Any) -> Iterable[Any]:
+def _unwrap(objects: Any) -> list[Any]:
     if hasattr(objects, "to_dict") or isinstance(objects, dict):
         return [objects]
     resource = getattr(objects, "resource", None)  # a job
@@ -115,76 +77,58 @@ def _unwrap(objects: Any) -> Iterable[Any]:
     return [getattr(o, "resource", o) for o in objects]
 
 
-def _first_error(obj: dict[str, Any]) -> dict[str, Any]:
-    errors = [e for e in obj.get("errors") or [] if isinstance(e, dict)]
-    return errors[0] if errors else {}
+def _server_frame(name: str, objects: Any) -> pd.DataFrame:
+    """The frame ``name`` of API objects: journaled in memory and read back with the journal's own
+    SELECT, so both sides have one definition. Columns known only by watching a resource over time
+    (interaction counts, attempts) are NA here; rows keep the order the objects came in."""
+    from .journal import Journal
 
-
-def _prompt_types(obj: dict[str, Any]) -> tuple[int | None, str | None]:
-    interaction = obj.get("interaction")
-    if isinstance(interaction, dict):
-        return 1, str(interaction.get("type"))
-    return None, None
+    kind = RESOURCE_FRAMES[name]
+    items = []
+    for raw in _unwrap(objects):
+        data = plain(raw)
+        if data is None:
+            raise TypeError(f"{name}_frame takes API objects or dicts, not {type(raw).__name__}")
+        data = data if "object" in data else {**data, "object": kind}  # a bare dict of the right shape
+        if data["object"] in KINDS and data["object"] != kind:
+            raise TypeError(f"{name}_frame takes {kind.replace('_', ' ')}s, not a {data['object']}")
+        items.extend(d for d in resources_in(data) if d["object"] == kind)
+    order = list(dict.fromkeys(d["id"] for d in items))
+    journal = Journal()
+    try:
+        journal.record(items)
+        frame = FRAMES[name]
+        rows = journal.query(frame.select(f"r.id IN ({','.join('?' * len(order))})"), tuple(order))[1] if order else []
+    finally:
+        journal.close()
+    position = {id_: i for i, id_ in enumerate(order)}
+    rows.sort(key=lambda row: position[row[0]])
+    observed = [i for i, c in enumerate(frame.columns) if c.observed]
+    rows = [tuple(None if i in observed else v for i, v in enumerate(row)) for row in rows]
+    return typed(rows, name)
 
 
 def runs_frame(runs: Any) -> pd.DataFrame:
-    """Task runs (objects, dicts, jobs, or a ``list()`` iterator) → the columns of ``history().runs``.
-    Counts of interactions and attempts are unknown from the server's side (NA) unless one is open."""
-    rows = []
-    for raw in _unwrap(runs):
-        obj = _plain(raw)
-        created, finished = _ts(obj.get("created_at")), finished_at(obj)
-        err = _first_error(obj)
-        n, kind = _prompt_types(obj)
-        runtime = obj.get("runtime_ms")
-        rows.append(
-            (
-                obj.get("id"),
-                obj.get("task_id"),
-                obj.get("source_id"),
-                obj.get("connection_id"),
-                obj.get("status"),
-                obj.get("result"),
-                created,
-                finished,
-                None if finished is None or created is None else finished - created,
-                None if runtime is None else runtime / 1000,
-                n,
-                kind,
-                None,
-                err.get("type"),
-                err.get("code"),
-                err.get("message"),
-            )
-        )
-    return typed(rows, RUN_COLUMNS)
+    """Task runs of either API (models, dicts, jobs, or a ``list()`` iterator) → the columns of
+    ``history().runs``. Interaction counts and attempts are NA: the server does not keep them."""
+    return _server_frame("runs", runs)
 
 
 def connections_frame(connections: Any) -> pd.DataFrame:
-    rows = []
-    for raw in _unwrap(connections):
-        obj = _plain(raw)
-        created, finished = _ts(obj.get("created_at")), finished_at(obj)
-        err = _first_error(obj)
-        n, kind = _prompt_types(obj)
-        rows.append(
-            (
-                obj.get("id"),
-                obj.get("source_id"),
-                obj.get("external_id"),
-                obj.get("status"),
-                created,
-                finished,
-                None if finished is None or created is None else finished - created,
-                n,
-                kind,
-                None,
-                err.get("type"),
-                err.get("code"),
-                err.get("message"),
-            )
-        )
-    return typed(rows, CONNECTION_COLUMNS)
+    """Connections (models, dicts, jobs, or a ``list()`` iterator) → the columns of ``history().connections``."""
+    return _server_frame("connections", connections)
+
+
+def credentials_frame(credentials: Any) -> pd.DataFrame:
+    """Credentials (e.g. ``deck.credentials.list()``) → the columns of ``history().credentials``; ``runs``
+    counts only the runs among the objects given (0 here)."""
+    return _server_frame("credentials", credentials)
+
+
+def sessions_frame(sessions: Any) -> pd.DataFrame:
+    """Sessions (e.g. ``[deck.sessions.retrieve(id)]``) → the columns of ``history().sessions``; ``runs``
+    counts the runs each session lists."""
+    return _server_frame("sessions", sessions)
 
 
 def outputs_frame(runs: Any) -> pd.DataFrame:
@@ -192,7 +136,9 @@ def outputs_frame(runs: Any) -> pd.DataFrame:
     each row; scalar output fields (e.g. ``account_id``) repeat on every row of their run."""
     frames = []
     for raw in _unwrap(runs):
-        obj = _plain(raw)
+        obj = plain(raw)
+        if obj is None:
+            raise TypeError(f"expected task runs (models or dicts), not {type(raw).__name__}")
         output = obj.get("output")
         if not isinstance(output, dict):
             continue

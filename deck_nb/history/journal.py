@@ -14,36 +14,19 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
-from ._schema import SCHEMA, SUMMARIES
+from ._objects import TERMINAL, finished_at, links_of, resources_in, ts
+from ._schema import FRAMES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
 
-KINDS = {"connection": "connection", "task_run": "task_run"}
-_PATH_ID = re.compile(r"^/(connections|task-runs)/([^/?]+)")
-_TERMINAL = {"connected", "invalid", "disconnected", "completed", "failed", "canceled"}
-
-
-def _ts(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def finished_at(data: dict[str, Any]) -> float | None:
-    """When a connection or run ended: its completed/canceled time, else its last update once terminal."""
-    return _ts(data.get("completed_at") or data.get("canceled_at")) or (
-        _ts(data.get("updated_at")) if data.get("status") in _TERMINAL else None
-    )
+_PATH_KINDS = {"connections": "connection", "task-runs": "task_run", "credentials": "credential", "sessions": "session"}
+_PATH_ID = re.compile(r"^/(connections|task-runs|credentials|sessions)/([^/?]+)")
+# when a credential reached these statuses (Deck sends no dedicated timestamp: its last update then)
+_STATUS_TIMES = {"verified": "verified_at", "invalid": "invalid_at"}
 
 
 @dataclass
@@ -72,18 +55,31 @@ class Journal(Observer):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process; see README
         self._db.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.RLock()
         self._seen: dict[str, _Seen] = {}
         # the runs and connections frames' rows, kept current in memory (loaded once from the file)
         self._summary: dict[str, dict[str, tuple]] = {}
-        for name, (_, select, _) in SUMMARIES.items():
-            rows = self._db.execute(select + " ORDER BY created_at, first_seen").fetchall()
+        self._summary_by_kind: dict[str, tuple[str, str]] = {}
+        for name, kind in SUMMARIES.items():
+            rows = self._db.execute(FRAMES[name].query).fetchall()
             self._summary[name] = {row[0]: row for row in rows}
-        self._summary_by_kind = {kind: (name, select) for name, (kind, select, _) in SUMMARIES.items()}
+            self._summary_by_kind[kind] = (name, FRAMES[name].select("r.id = ?"))
+
+    def _migrate(self) -> None:
+        """Add the columns a file written by an older deck_nb lacks (its rows keep NULL there)."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(resources)")}
+        for name, decl in RESOURCE_COLUMNS.items():
+            if name not in have:
+                self._db.execute(f"ALTER TABLE resources ADD COLUMN {name} {decl}")
 
     def __repr__(self) -> str:
         where = str(self.path) if self.path else "memory"
         return f"<Journal {where}: {self.count('resources')} resources, {self.count('timeline')} records>"
+
+    def kinds(self) -> dict[str, int]:
+        """How many resources of each kind (connection, task_run, credential, session) are journaled."""
+        return dict(self.query("SELECT kind, count(*) FROM resources GROUP BY kind ORDER BY kind")[1])
 
     def count(self, table: str) -> int:
         with self._lock:
@@ -99,8 +95,10 @@ class Journal(Observer):
             return list(self._summary[name].values())
 
     def _refresh_summary(self, kind: str, resource_id: str) -> None:
+        if kind not in self._summary_by_kind:
+            return
         name, select = self._summary_by_kind[kind]
-        row = self._db.execute(select + " AND id = ?", (resource_id,)).fetchone()
+        row = self._db.execute(select, (resource_id,)).fetchone()
         if row is not None:
             self._summary[name][resource_id] = row
 
@@ -111,13 +109,13 @@ class Journal(Observer):
     # -- Observer hooks ----------------------------------------------------------------------
 
     def on_object(self, obj: Any, call: Any = None) -> None:
-        for data in _resources_in(obj):
+        for data in resources_in(obj):
             self.observe(data)
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         path = getattr(call, "path", None) or getattr(error, "path", None) or ""
         match = _PATH_ID.match(path)
-        kind = {"connections": "connection", "task-runs": "task_run"}.get(match.group(1)) if match else None
+        kind = _PATH_KINDS.get(match.group(1)) if match else None
         resource_id = match.group(2) if match else None
         origin = "api" if isinstance(error, APIError) and error.status_code else "client"
         with self._lock, self._db:
@@ -152,41 +150,41 @@ class Journal(Observer):
             if error is None:
                 seen.answered = True
                 self._db.execute("UPDATE resources SET attempts = attempts + 1 WHERE id = ?", (id,))
-                if kind in self._summary_by_kind:
-                    self._refresh_summary(kind, id)
+                self._refresh_summary(kind, id)
 
     # -- recording ---------------------------------------------------------------------------
 
-    def observe(self, data: dict[str, Any], at: float | None = None) -> None:
-        """Record what changed about one connection or task run (a plain dict from the API)."""
-        with self._lock, self._db:
-            self._apply(data, at if at is not None else time.time())
+    def observe(self, data: Any, at: float | None = None) -> None:
+        """Record what changed about one resource (a model or a plain dict from the API)."""
+        self.record([data], at)
 
     def record(self, objects: Any, at: float | None = None) -> int:
-        """Journal many API objects (models, dicts, pages, a ``list()`` iterator) in one transaction,
-        e.g. the server's own history of runs; answers how many connections and runs were seen."""
+        """Journal API objects of either API — connections, task runs, credentials, sessions, as models,
+        dicts, pages, events or a ``list()`` iterator — in one transaction, e.g. the server's own
+        history of runs. Anything else is skipped. Answers how many resources were seen."""
         now = at if at is not None else time.time()
         seen = 0
+        if hasattr(objects, "to_dict") or isinstance(objects, dict):
+            objects = [objects]
         with self._lock, self._db:
             for obj in objects:
-                for data in _resources_in(obj):
+                for data in resources_in(obj):
                     self._apply(data, now)
                     seen += 1
         return seen
 
     def _apply(self, data: dict[str, Any], now: float) -> None:
-        kind = KINDS.get(data.get("object", ""))
-        resource_id = data.get("id")
-        if kind is None or not isinstance(resource_id, str):
-            return
+        kind, resource_id = data["object"], data["id"]
+        for link in links_of(data):
+            self._link(*link, data, now)
         status = data.get("status")
         prompt = data.get("interaction") if status == "interaction_required" else None
-        updated = _ts(data.get("updated_at"))
+        updated = ts(data.get("updated_at"))
         seen = self._state(resource_id)
         if updated is not None and seen.updated is not None and updated < seen.updated:
             return  # an older snapshot (events arrive out of order): never go back in time
         seen.updated = updated if updated is not None else seen.updated
-        if status == seen.status and (prompt is None or prompt == seen.prompt):
+        if status == seen.status and (prompt is None or outcomes.shown_again(prompt, seen.prompt)):
             self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
             return
         self._record(kind, resource_id, data, status, prompt, seen, now)
@@ -196,10 +194,10 @@ class Journal(Observer):
         if status != seen.status:
             self._timeline(now, "status", kind, resource_id, status, {"from": seen.status})
         self._judge_pending(seen, data, now)
-        if prompt is not None and prompt != seen.prompt:
+        if prompt is not None and not outcomes.shown_again(prompt, seen.prompt):
             self._prompt(kind, resource_id, data, prompt, seen, now)
         errors = [e for e in data.get("errors") or [] if isinstance(e, dict)]
-        if status in _TERMINAL and status != seen.status:
+        if status in TERMINAL[kind] and status != seen.status:
             for e in errors:
                 self._error(
                     "resource",
@@ -217,14 +215,23 @@ class Journal(Observer):
                 )
             self._timeline(now, "result", kind, resource_id, status, {"result": data.get("result")})
         first = errors[0] if errors else {}
-        finished = finished_at(data)
+        became = {column: None for column in _STATUS_TIMES.values()}
+        if kind == "credential" and status in _STATUS_TIMES and status != seen.status:
+            became[_STATUS_TIMES[status]] = ts(data.get(_STATUS_TIMES[status]) or data.get("updated_at")) or now
+        session_credential = next((c for _, _, c, _ in links_of(data) if c), None)
         self._db.execute(
-            """INSERT INTO resources(id, kind, source_id, task_id, connection_id, external_id, status, result,
-                   created_at, updated_at, finished_at, runtime_ms, error_type, error_code, error_message,
-                   first_seen, last_seen)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """INSERT INTO resources(id, kind, source_id, task_id, connection_id, credential_id, session_id,
+                   external_id, status, result, created_at, updated_at, finished_at, verified_at, invalid_at,
+                   runtime_ms, error_type, error_code, error_message, first_seen, last_seen)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET status=excluded.status, result=excluded.result,
+                   source_id=coalesce(excluded.source_id, source_id),
+                   credential_id=coalesce(excluded.credential_id, credential_id),
+                   session_id=coalesce(excluded.session_id, session_id),
+                   created_at=coalesce(excluded.created_at, created_at),
                    updated_at=excluded.updated_at, finished_at=coalesce(excluded.finished_at, finished_at),
+                   verified_at=coalesce(excluded.verified_at, verified_at),
+                   invalid_at=coalesce(excluded.invalid_at, invalid_at),
                    runtime_ms=coalesce(excluded.runtime_ms, runtime_ms),
                    error_type=excluded.error_type, error_code=excluded.error_code,
                    error_message=excluded.error_message, last_seen=excluded.last_seen,
@@ -232,16 +239,20 @@ class Journal(Observer):
             (
                 resource_id,
                 kind,
-                data.get("source_id"),
-                data.get("task_id"),
-                data.get("connection_id"),
-                data.get("external_id"),
-                status,
-                data.get("result"),
-                _ts(data.get("created_at")),
-                _ts(data.get("updated_at")),
-                finished,
-                data.get("runtime_ms"),
+                _text(data.get("source_id")),
+                _text(data.get("task_id")),
+                _text(data.get("connection_id")),
+                _text(data.get("credential_id")) or session_credential,
+                _text(data.get("session_id")),
+                _text(data.get("external_id")),
+                _text(status),
+                _text(data.get("result")),
+                ts(data.get("created_at")),
+                ts(data.get("updated_at")),
+                finished_at(data),
+                became["verified_at"],
+                became["invalid_at"],
+                _int(data.get("runtime_ms")),
                 first.get("type"),
                 first.get("code"),
                 first.get("message"),
@@ -268,7 +279,7 @@ class Journal(Observer):
                 names,
                 ",".join(str(f.get("type")) for f in fields),
                 prompt.get("attempts_remaining"),
-                _ts(prompt.get("expires_at")),
+                ts(prompt.get("expires_at")),
                 now,
                 outcomes.PENDING,
             ),
@@ -306,6 +317,32 @@ class Journal(Observer):
                 (outcome, time.time(), seen.pending_row),
             )
             seen.pending_row = None
+
+    def _link(self, run_id, session_id, credential_id, position, data: dict[str, Any], now: float) -> None:
+        """Place a run in its session and credential, and give both a row: a session is often known
+        only from its runs (Deck lists no sessions), a credential from the runs that use it."""
+        self._db.execute(
+            """INSERT INTO run_links(run_id, session_id, credential_id, position) VALUES (?,?,?,?)
+               ON CONFLICT(run_id) DO UPDATE SET session_id=coalesce(excluded.session_id, session_id),
+                   credential_id=coalesce(excluded.credential_id, credential_id),
+                   position=coalesce(excluded.position, position)""",
+            (run_id, session_id, credential_id, position),
+        )
+        if session_id is not None:  # a session's runs share its credential, whichever run named it
+            self._db.execute(
+                """UPDATE run_links SET credential_id = (SELECT credential_id FROM run_links
+                       WHERE session_id = ? AND credential_id IS NOT NULL LIMIT 1)
+                   WHERE session_id = ? AND credential_id IS NULL""",
+                (session_id, session_id),
+            )
+        placeholder = "INSERT OR IGNORE INTO resources(id, kind, source_id, created_at, first_seen, last_seen)"
+        if session_id is not None and data.get("object") == "task_run":
+            self._db.execute(
+                placeholder + " VALUES (?,'session',NULL,?,?,?)", (session_id, ts(data.get("created_at")), now, now)
+            )
+        if credential_id is not None:
+            source = _text(data.get("source_id")) if data.get("object") == "task_run" else None
+            self._db.execute(placeholder + " VALUES (?,'credential',?,NULL,?,?)", (credential_id, source, now, now))
 
     def _error(
         self,
@@ -367,17 +404,12 @@ class Journal(Observer):
         return seen
 
 
-def _resources_in(obj: Any) -> list[dict[str, Any]]:
-    """The connections and task runs inside a response: a model, a page, or an event."""
-    if hasattr(obj, "to_dict"):
-        obj = obj.to_dict()
-    if not isinstance(obj, dict):
-        return []
-    if isinstance(obj.get("data"), list):  # a page
-        found: list[dict[str, Any]] = []
-        for item in obj["data"]:
-            found.extend(_resources_in(item))
-        return found
-    if obj.get("object") == "event" and isinstance(obj.get("data"), dict):
-        return [obj["data"]]
-    return [obj] if obj.get("object") in KINDS else []
+def _text(value: Any) -> str | None:
+    """Text columns hold text: an id, status or code of another type (a newer API?) is kept as text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
