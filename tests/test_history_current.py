@@ -308,3 +308,68 @@ def test_a_history_file_of_an_older_deck_nb_opens_and_takes_new_runs(tmp_path):
     runs = History.load(path).runs
     assert runs[["id", "api"]].astype(str).values.tolist() == [["trun_old", "connections"], ["trun_new", "credentials"]]
     assert runs["credential_id"].isna().tolist() == [True, False]
+
+
+# -- end to end: the simulator's current API over loopback HTTP --------------------------------
+# (raw HTTP: the client for this API is built in parallel; the journal takes the server's dicts)
+
+ANSWERS = {"mfa": {"code": "123456"}, "security_question": {"answer": "rex"}}
+
+
+@pytest.mark.deck_simulator(api="credentials")
+def test_a_journal_of_the_simulators_current_api(sim):
+    import httpx
+
+    http = httpx.Client(base_url=sim.base_url + "/", headers={"Authorization": f"Bearer {sim.api_key}"}, timeout=30)
+    journal = Journal()
+
+    def call(method, path, body=None, expect=200):
+        response = http.request(method, path, json=body)
+        assert response.status_code == expect, response.text
+        journal.record([response.json()])
+        return response.json()
+
+    def drive(run):
+        for _ in range(30):  # bounded: the manual clock moves 1 s a step
+            sim.advance(1)
+            run = call("GET", f"task-runs/{run['id']}")
+            if run["status"] == "interaction_required":
+                answer = ANSWERS[run["interaction"]["type"]]
+                response = http.post(f"task-runs/{run['id']}/interaction", json={"input": answer})
+                assert response.status_code == 200, response.text
+                journal.on_submission("task_run", run["id"], tuple(answer), None)  # as the client: first the
+                journal.record([response.json()])  # submission (names only), then the object it answered
+            elif run["status"] in ("completed", "failed", "canceled", "review_required"):
+                return run
+        raise AssertionError(f"run still {run['status']}")
+
+    try:
+        body = {"source_id": "src_sim_power", "auth_method": "username_password"}
+        cred = call("POST", "credentials", {**body, "auth_credentials": {"username": "ada", "password": PASSWORD}}, 201)
+        first = call("POST", "tasks/task_sim_bills/run", {"credential_id": cred["id"], "input": {"months": 1}}, 201)
+        first = drive(first)
+        second = call(
+            "POST", "tasks/task_sim_pay_bill/run", {"session_id": first["session_id"], "input": {"amount": 9}}, 201
+        )
+        assert drive(second)["status"] == "review_required"
+        sim.control("POST", f"task-runs/{second['id']}/review", {"decision": "approve"})
+        call("GET", f"task-runs/{second['id']}")
+        call("GET", f"sessions/{first['session_id']}")
+        call("GET", f"credentials/{cred['id']}")
+        journal.record([http.get("events", params={"limit": 100}).json()])  # a page of events, taken as is
+    finally:
+        http.close()
+    h = History([journal])
+    runs = h.runs.set_index("id")
+    assert runs["status"].astype(str).to_dict() == {first["id"]: "completed", second["id"]: "completed"}
+    assert set(runs["api"]) == {"credentials"} and set(runs["session_id"]) == {first["session_id"]}
+    assert h.credentials[["id", "status", "runs"]].values.tolist() == [[cred["id"], "verified", 2]]
+    assert h.sessions[["id", "credential_id", "runs"]].values.tolist() == [[first["session_id"], cred["id"], 2]]
+    summary = h.summary()
+    assert summary.loc[("src_sim_power", "task_sim_bills"), "logins_per_run"] == 1.0
+    pay = summary.loc[("src_sim_power", "task_sim_pay_bill")]
+    assert (pay["reviewed"], pay["logins_per_run"]) == (1, 0.0)  # the session was reused: no login
+    prompts = h.interactions
+    assert set(prompts["resource_id"]) == {first["id"]} and set(prompts["outcome"].astype(str)) == {"accepted"}
+    frames = "".join(h.frame(name).astype(str).to_csv() for name in ("runs", "credentials", "sessions", "events"))
+    assert PASSWORD not in frames

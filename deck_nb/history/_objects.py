@@ -4,6 +4,7 @@ Unknown objects are skipped, never crashed on."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -84,3 +85,14 @@ def links_of(data: dict[str, Any]) -> list[tuple[str, str | None, str | None, in
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def as_text(value: Any) -> str | None:
+    """Text columns hold text: an id, status or code of another type (a newer API?) is kept as text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
+
+
+def as_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -20,7 +20,7 @@ from typing import Any
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
-from ._objects import TERMINAL, finished_at, links_of, resources_in, ts
+from ._objects import TERMINAL, as_int, as_text, finished_at, links_of, resources_in, ts
 from ._schema import FRAMES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
 
 _PATH_KINDS = {"connections": "connection", "task-runs": "task_run", "credentials": "credential", "sessions": "session"}
@@ -239,20 +239,20 @@ class Journal(Observer):
             (
                 resource_id,
                 kind,
-                _text(data.get("source_id")),
-                _text(data.get("task_id")),
-                _text(data.get("connection_id")),
-                _text(data.get("credential_id")) or session_credential,
-                _text(data.get("session_id")),
-                _text(data.get("external_id")),
-                _text(status),
-                _text(data.get("result")),
+                as_text(data.get("source_id")),
+                as_text(data.get("task_id")),
+                as_text(data.get("connection_id")),
+                as_text(data.get("credential_id")) or session_credential,
+                as_text(data.get("session_id")),
+                as_text(data.get("external_id")),
+                as_text(status),
+                as_text(data.get("result")),
                 ts(data.get("created_at")),
                 ts(data.get("updated_at")),
                 finished_at(data),
                 became["verified_at"],
                 became["invalid_at"],
-                _int(data.get("runtime_ms")),
+                as_int(data.get("runtime_ms")),
                 first.get("type"),
                 first.get("code"),
                 first.get("message"),
@@ -341,7 +341,7 @@ class Journal(Observer):
                 placeholder + " VALUES (?,'session',NULL,?,?,?)", (session_id, ts(data.get("created_at")), now, now)
             )
         if credential_id is not None:
-            source = _text(data.get("source_id")) if data.get("object") == "task_run" else None
+            source = as_text(data.get("source_id")) if data.get("object") == "task_run" else None
             self._db.execute(placeholder + " VALUES (?,'credential',?,NULL,?,?)", (credential_id, source, now, now))
 
     def _error(
@@ -402,14 +402,3 @@ class Journal(Observer):
             seen.pending_row, seen.answered = pending[0], pending[3] is not None
             seen.prompt = {"type": pending[1], "fields": [{"name": n} for n in (pending[2] or "").split(",") if n]}
         return seen
-
-
-def _text(value: Any) -> str | None:
-    """Text columns hold text: an id, status or code of another type (a newer API?) is kept as text."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, default=str) if isinstance(value, dict | list) else str(value)
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
