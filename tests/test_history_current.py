@@ -373,3 +373,37 @@ def test_a_journal_of_the_simulators_current_api(sim):
     assert set(prompts["resource_id"]) == {first["id"]} and set(prompts["outcome"].astype(str)) == {"accepted"}
     frames = "".join(h.frame(name).astype(str).to_csv() for name in ("runs", "credentials", "sessions", "events"))
     assert PASSWORD not in frames
+
+
+@pytest.mark.deck_simulator(api="credentials", clock="real", time_scale=0.01, rate_limit="off")
+def test_the_clients_current_api_is_journaled_end_to_end(sim):
+    import deck_nb.client
+    from deck_nb.client import Deck
+
+    if not hasattr(deck_nb.client, "Credential"):
+        pytest.skip("this client does not speak Deck's current API yet")
+    journal = Journal()
+    with Deck(api_key=sim.api_key, base_url=sim.base_url, observers=[journal]) as deck:
+        cred = deck.credentials.create("src_sim_power", username="ada", password=PASSWORD)
+        first = deck.task_runs.create("task_sim_bills", credential_id=cred.id, input={"months": 1})
+        for _ in range(10):  # the login's prompts arrive on the run
+            first = deck.task_runs.wait(first.id, timeout=10)
+            if first.status != "interaction_required":
+                break
+            deck.task_runs.submit_interaction(first.id, ANSWERS[first.interaction.type])
+        second = deck.task_runs.create("task_sim_pay_bill", session_id=first.session_id, input={"amount": 9})
+        assert deck.task_runs.wait(second.id, timeout=10).status == "review_required"
+        sim.control("POST", f"task-runs/{second.id}/review", {"decision": "approve"})
+        deck.task_runs.wait(second.id, timeout=10)
+        deck.sessions.retrieve(first.session_id)
+        deck.credentials.retrieve(cred.id)
+        server_side = dn.runs_frame(deck.task_runs.list())
+    h = History([journal])
+    assert h.runs[["id", "status"]].astype(str).values.tolist() == [[first.id, "completed"], [second.id, "completed"]]
+    assert set(h.runs["api"]) == {"credentials"} and set(h.runs["session_id"]) == {first.session_id}
+    assert h.credentials[["id", "status", "runs"]].values.tolist() == [[cred.id, "verified", 2]]
+    assert h.sessions[["id", "credential_id", "runs"]].values.tolist() == [[first.session_id, cred.id, 2]]
+    assert h.summary()["reviewed"].sum() == 1 and h.session_reuse()["logins_per_run"].tolist() == [0.5]
+    assert set(h.interactions["outcome"].astype(str)) == {"accepted"}
+    assert sorted(server_side["id"]) == sorted([first.id, second.id]) and set(server_side["api"]) == {"credentials"}
+    assert server_side.dtypes.astype(str).tolist() == h.runs.dtypes.astype(str).tolist()
