@@ -74,10 +74,12 @@ class History:
 
     @property
     def runs(self) -> pd.DataFrame:
+        """One row per task run, of either API (``api`` says which)."""
         return self.frame("runs")
 
     @property
     def connections(self) -> pd.DataFrame:
+        """One row per connection (the seed's API)."""
         return self.frame("connections")
 
     @property
@@ -92,14 +94,17 @@ class History:
 
     @property
     def interactions(self) -> pd.DataFrame:
+        """One row per prompt shown, with how it turned out (never the values typed)."""
         return self.frame("interactions")
 
     @property
     def errors(self) -> pd.DataFrame:
+        """One row per error: from the API, the client, or on a resource."""
         return self.frame("errors")
 
     @property
     def events(self) -> pd.DataFrame:
+        """The raw timeline: one row per record, ``detail`` as JSON."""
         return self.frame("events")
 
     # -- summaries ---------------------------------------------------------------------------

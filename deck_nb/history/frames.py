@@ -96,9 +96,9 @@ def _server_frame(name: str, objects: Any) -> pd.DataFrame:
     order = list(dict.fromkeys(d["id"] for d in items))
     journal = Journal()
     try:
-        journal.record(items)
+        journal.record(items)  # holds nothing but these objects (and no other kind is read back)
         frame = FRAMES[name]
-        rows = journal.query(frame.select(f"r.id IN ({','.join('?' * len(order))})"), tuple(order))[1] if order else []
+        rows = journal.query(frame.query)[1]
     finally:
         journal.close()
     position = {id_: i for i, id_ in enumerate(order)}

@@ -82,15 +82,18 @@ class Journal(Observer):
         return dict(self.query("SELECT kind, count(*) FROM resources GROUP BY kind ORDER BY kind")[1])
 
     def count(self, table: str) -> int:
+        """Rows in one of the journal's tables."""
         with self._lock:
             return self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
 
     def query(self, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
+        """Run a read-only SELECT on the journal: (column names, rows)."""
         with self._lock:
             cursor = self._db.execute(sql, params)
             return [c[0] for c in cursor.description], cursor.fetchall()
 
     def summary_rows(self, name: str) -> list[tuple]:
+        """The rows of the ``runs`` or ``connections`` frame, kept current in memory."""
         with self._lock:
             return list(self._summary[name].values())
 
@@ -103,16 +106,19 @@ class Journal(Observer):
             self._summary[name][resource_id] = row
 
     def close(self) -> None:
+        """Close the file (every record is already committed)."""
         with self._lock:
             self._db.close()
 
     # -- Observer hooks ----------------------------------------------------------------------
 
     def on_object(self, obj: Any, call: Any = None) -> None:
+        """Journal the resources in whatever a call answered (others are skipped)."""
         for data in resources_in(obj):
             self.observe(data)
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
+        """Journal an error, on the resource its path names."""
         path = getattr(call, "path", None) or getattr(error, "path", None) or ""
         match = _PATH_ID.match(path)
         kind = _PATH_KINDS.get(match.group(1)) if match else None
@@ -136,6 +142,7 @@ class Journal(Observer):
                 self._close_prompt(resource_id, outcomes.TIMED_OUT)
 
     def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None:
+        """Journal an answer sent: field names and outcome, never values."""
         now = time.time()
         outcome = "sent" if error is None else getattr(error, "code", None) or type(error).__name__
         with self._lock, self._db:
