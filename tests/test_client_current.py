@@ -128,6 +128,21 @@ class TestDetection:
             runner.deck.detect_api()
         assert runner.raw.api == "auto"  # not guessed: the next call asks again
 
+    def test_concurrent_first_calls_share_one_probe(self, make, sim, mode):
+        runner = make()
+        before = requests_made(sim)
+        if mode == "sync":
+            with ThreadPoolExecutor(5) as pool:
+                answers = list(pool.map(lambda _: runner.raw.detect_api(), range(5)))
+        else:
+
+            async def race():
+                return await asyncio.gather(*(runner.raw.detect_api() for _ in range(5)))
+
+            answers = runner.loop.run_until_complete(race())
+        assert answers == ["credentials"] * 5
+        assert requests_made(sim) == before + 1
+
     def test_the_first_submission_detects_inside_its_own_call(self, make, sim):
         runner = make()
         cred = runner.deck.credentials.create("src_sim_power", username="ada", password="pw")

@@ -156,7 +156,7 @@ class AsyncDeck(BaseClient, _ApiAware):
         super().__init__(**options)
         self._http = http_client or httpx.AsyncClient(limits=_limits())
         self._http.headers.update(self._default_headers())
-        self._detecting: asyncio.Lock | None = None
+        self._detecting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self.sources = Sources(self)
         self.tasks = Tasks(self)
         self.connections = Connections(self)
@@ -170,9 +170,10 @@ class AsyncDeck(BaseClient, _ApiAware):
         """The API this client faces, asking the server once if ``api="auto"`` (shared with twins)."""
         if self._api.current != AUTO:
             return self._api.current
-        if self._detecting is None:
-            self._detecting = asyncio.Lock()
-        async with self._detecting:  # concurrent first calls share one probe
+        loop = asyncio.get_running_loop()
+        if self._detecting is None or self._detecting[0] is not loop:  # a lock belongs to one loop
+            self._detecting = (loop, asyncio.Lock())
+        async with self._detecting[1]:  # concurrent first calls share one probe
             if self._api.current == AUTO:
                 try:
                     await self._request(PROBE)
