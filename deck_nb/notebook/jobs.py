@@ -5,13 +5,10 @@ shell (``job.wait()``) or an async shell (``await job``) carries out."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import html
-import inspect
 import time
-import weakref
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,30 +21,18 @@ from deck_nb.client import (
     ErrorDetail,
     Field,
     Interaction,
-    InteractionInputInvalid,
-    InteractionNotRequired,
-    InteractionTimeout,
     TaskRun,
 )
 from deck_nb.history import outcomes
 from deck_nb.widgets import CardState
 
-from .responders import Prompt, Responder, in_kernel
+from ._errors import JobFailed, NeedsAwait
+from ._plan import Ask
+from ._prompt import Prompt, Responder, in_kernel
+from ._shells import TWINS, Settler, drive_async, drive_sync
+from ._shells import loop_running as _loop_running
 
-ANSWER_CHECK_S = 1.0  # while a person types, how often to check the prompt is still open
-MAX_REFUSALS = 3  # invalid answers in a row a headless responder may send before the job stops
-
-
-class JobFailed(DeckError):
-    """A job ended in a failure status; ``.errors`` has Deck's error details."""
-
-    def __init__(self, message: str, errors: list[ErrorDetail]) -> None:
-        super().__init__(message)
-        self.errors = errors
-
-
-class NeedsAwait(DeckError, RuntimeError):
-    """A synchronous wait cannot receive widget clicks inside a running kernel."""
+__all__ = ["ConnectJob", "InteractionRecord", "Job", "JobFailed", "NeedsAwait", "RunJob", "_loop_running"]
 
 
 @dataclass
@@ -64,52 +49,8 @@ class InteractionRecord:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
-# -- plan commands ----------------------------------------------------------------------------
-
-
-@dataclass
-class Settle:
-    """Poll until waiting for input or terminal."""
-
-
-@dataclass
-class Ask:
-    prompt: Prompt
-
-
-@dataclass
-class Submit:
-    inputs: dict[str, Any]
-
-
-@dataclass
-class Create:
-    password: str = field(repr=False)
-
-
-Settler = Callable[["Job", float | None], Awaitable[Any]]
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-class _AsyncTwins:
-    """One AsyncDeck per (client, event loop): httpx async pools belong to the loop that made them."""
-
-    def __init__(self) -> None:
-        self._twins: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-    def get(self, deck: Deck) -> AsyncDeck:
-        loop = asyncio.get_running_loop()
-        per_loop = self._twins.setdefault(loop, {})
-        twin = per_loop.get(id(deck))
-        if twin is None:
-            twin = per_loop[id(deck)] = deck.to_async()
-        return twin
-
-
-_TWINS = _AsyncTwins()
 
 
 class Job:
@@ -218,39 +159,7 @@ class Job:
         if self.interactions:
             self.interactions[-1].answered_at = _now()
 
-    # -- the plan ----------------------------------------------------------------------------
-
-    def _plan(self) -> Generator[Any, Any, None]:
-        if self.resource is None:
-            password = yield from self._credentials()
-            self._observe((yield Create(password)))
-        while True:
-            obj = yield Settle()
-            self._observe(obj)
-            if obj.status in self.TERMINAL:
-                return
-            if obj.status != "interaction_required" or obj.interaction is None:
-                continue
-            error = None
-            refusals = 0
-            while True:
-                prompt = Prompt(self.kind, obj.id, obj.interaction, self._prompt_title(obj), error, self._view)
-                inputs = yield Ask(prompt)
-                if inputs is None:  # closed elsewhere: see what happened
-                    break
-                try:
-                    answered = yield Submit(inputs)
-                except InteractionInputInvalid as exc:
-                    refusals += 1
-                    if refusals >= MAX_REFUSALS and not self.responder.needs_await:
-                        raise  # a program keeps sending what the source refuses: stop, say why
-                    error = exc  # ask again, showing the server's complaint by the field
-                    continue
-                except (InteractionNotRequired, InteractionTimeout):
-                    break
-                self._answered()
-                self._observe(answered)
-                break
+    # -- per kind: the plan (``_plan``) calls these ------------------------------------------
 
     def _credentials(self) -> Generator[Any, Any, str]:
         raise NotImplementedError
@@ -271,7 +180,9 @@ class Job:
             )
         deadline = None if timeout is None else time.monotonic() + timeout
         self._check_responder(self._deck)
-        return self._drive(lambda cmd: self._run_sync(cmd, deadline))
+        with self._stopping():
+            drive_sync(self, deadline)
+        return self
 
     def __await__(self):
         return self._finish_async().__await__()
@@ -285,38 +196,13 @@ class Job:
         show: bool = True,
     ) -> Job:
         """The async shell. A batch passes its own client and a settler fed by the event feed."""
-        adeck = adeck or _TWINS.get(self._deck)
+        adeck = adeck or TWINS.get(self._deck)
         self._check_responder(self._deck)
         if show:
             self._show()
         deadline = None if timeout is None else time.monotonic() + timeout
-        plan = self._plan_gen = self._plan_gen or self._plan()
-        value: Any = None
-        error: BaseException | None = None
         with self._stopping():
-            while (cmd := _advance(plan, value, error)) is not _DONE:
-                value, error = None, None
-                try:
-                    if isinstance(cmd, Settle) and settle is not None:
-                        value = await settle(self, _remaining(deadline))
-                    else:
-                        value = await self._run_async(adeck, cmd, deadline)
-                except ANSWER_ERRORS as exc:
-                    error = exc
-        return self
-
-    def _drive(self, run) -> Job:
-        """The sync shell's loop: carry out each command of the plan with ``run``."""
-        plan = self._plan_gen = self._plan_gen or self._plan()
-        value: Any = None
-        error: BaseException | None = None
-        with self._stopping():
-            while (cmd := _advance(plan, value, error)) is not _DONE:
-                value, error = None, None
-                try:
-                    value = run(cmd)
-                except ANSWER_ERRORS as exc:
-                    error = exc
+            await drive_async(self, adeck, deadline, settle)
         return self
 
     @contextlib.contextmanager
@@ -333,55 +219,6 @@ class Job:
         check = getattr(self.responder, "check", None)
         if check is not None:
             check(deck)
-
-    def _run_sync(self, cmd: Any, deadline: float | None) -> Any:
-        if isinstance(cmd, Settle):
-            return self._resources(self._deck).wait(self.id, timeout=_remaining(deadline))
-        if isinstance(cmd, Submit):
-            return self._resources(self._deck).submit_interaction(self.id, cmd.inputs)
-        if isinstance(cmd, Create):
-            return self._create(self._deck, cmd.password)
-        answer = self.responder.answer(cmd.prompt)
-        if inspect.isawaitable(answer):
-            if _loop_running():
-                _close(answer)
-                raise NeedsAwait("this responder waits for a person: use `await job` in Jupyter")
-            return asyncio.run(_await(answer))
-        return answer
-
-    async def _run_async(self, adeck: AsyncDeck, cmd: Any, deadline: float | None) -> Any:
-        if isinstance(cmd, Settle):
-            return await self._resources(adeck).wait(self.id, timeout=_remaining(deadline))
-        if isinstance(cmd, Submit):
-            return await self._resources(adeck).submit_interaction(self.id, cmd.inputs)
-        if isinstance(cmd, Create):
-            return await self._create(adeck, cmd.password)
-        answer = self.responder.answer(cmd.prompt)
-        if not inspect.isawaitable(answer):
-            return answer
-        return await self._await_person(adeck, cmd.prompt, asyncio.ensure_future(answer))
-
-    async def _await_person(self, adeck: AsyncDeck, prompt: Prompt, answer: asyncio.Future) -> Any:
-        """Wait for the person, checking now and then that the prompt is still open."""
-        try:
-            while True:
-                finished, _ = await asyncio.wait({answer}, timeout=ANSWER_CHECK_S)
-                if finished:
-                    return answer.result()
-                if self.id is None:  # still signing in: nothing to check yet
-                    continue
-                current = await self._resources(adeck).retrieve(self.id)
-                if current.status != "interaction_required" or current.interaction != prompt.interaction:
-                    answered = any(
-                        r.answered_at and r.raw == prompt.interaction.model_dump(mode="json") for r in self.interactions
-                    )
-                    self._observe(current)
-                    note = "Answered elsewhere." if answered else f"This prompt closed ({current.status})."
-                    self.responder.closed(prompt, note)
-                    return None
-        finally:
-            if not answer.done():
-                answer.cancel()
 
     # -- manual control ----------------------------------------------------------------------
 
@@ -529,40 +366,3 @@ class RunJob(Job):
     def cancel(self) -> RunJob:
         self._observe(self._deck.task_runs.cancel(self.id))
         return self
-
-
-_DONE = object()
-# answers the plan itself handles (ask again, or look at what happened), so the shells hand them back
-ANSWER_ERRORS = (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout)
-
-
-def _advance(plan: Generator[Any, Any, None], value: Any, error: BaseException | None) -> Any:
-    """The plan's next command (after sending it the last result or error), or _DONE."""
-    try:
-        return plan.throw(error) if error is not None else plan.send(value)
-    except StopIteration:
-        return _DONE
-
-
-def _remaining(deadline: float | None) -> float | None:
-    if deadline is None:
-        return None
-    return max(0.0, deadline - time.monotonic())
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
-
-
-def _close(awaitable: Any) -> None:
-    close = getattr(awaitable, "close", None)
-    if close is not None:
-        close()

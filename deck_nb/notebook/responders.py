@@ -9,44 +9,14 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from deck_nb.client import APIError, DeckError, Field, Interaction
+from deck_nb.client import DeckError, Field, Interaction
+
+from ._prompt import NoAnswer, Prompt, Responder, in_kernel
 
 ENV_SWITCH = "DECK_NB_RESPONDER"
-
-
-class NoAnswer(DeckError):
-    """A responder had nothing to answer a required field with (no value is ever shown)."""
-
-
-@dataclass
-class Prompt:
-    """One request for input, as a responder sees it."""
-
-    kind: str  # "connection" or "task_run"
-    resource_id: str
-    interaction: Interaction
-    title: str = ""
-    error: APIError | None = None  # the server refused the previous answer to this same prompt
-    view: Any = field(default=None, repr=False)  # the job's widget view, when there is one
-
-
-class Responder:
-    """Subclass and implement ``answer``; it may return the inputs or an awaitable of them."""
-
-    needs_await = False  # True for responders that wait on a person through widgets
-
-    def answer(self, prompt: Prompt) -> dict[str, Any] | Awaitable[dict[str, Any]]:
-        raise NotImplementedError
-
-    def closed(self, prompt: Prompt, note: str) -> None:
-        """The prompt ended without this responder's answer (expired, or answered elsewhere)."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
 
 
 def _fill(interaction: Interaction, value_for: Callable[[Field], Any]) -> dict[str, Any]:
@@ -251,18 +221,6 @@ class NoResponder(Responder):
             f"{', '.join(prompt.interaction.field_names)}) but nobody can answer here: pass respond=... "
             f"(a dict, a callable, a Responder) or set {ENV_SWITCH}"
         )
-
-
-def in_kernel() -> bool:
-    """Whether we run inside a Jupyter kernel (where forms can be shown and answered)."""
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    try:
-        ip = shell.get_ipython()
-    except Exception:
-        return False
-    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
 def resolve_responder(respond: Any) -> Responder:

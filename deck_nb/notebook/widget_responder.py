@@ -8,7 +8,7 @@ from typing import Any
 from deck_nb.client import DeckError
 from deck_nb.widgets import InteractionForm
 
-from .responders import Prompt, Responder, in_kernel
+from ._prompt import Prompt, Responder, in_kernel
 
 MIN_IPYKERNEL = (7, 4)
 
