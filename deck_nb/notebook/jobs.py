@@ -24,7 +24,7 @@ from deck_nb.client import (
     TaskRun,
 )
 from deck_nb.history import outcomes
-from deck_nb.widgets import CardState
+from deck_nb.widgets._card_state import CardState
 
 from ._errors import JobFailed, NeedsAwait
 from ._plan import Ask

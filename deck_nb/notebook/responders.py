@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from deck_nb.client import DeckError, Field, Interaction
+from deck_nb.widgets._fields import FieldValueError, is_secret, rule_for
 
 from ._prompt import NoAnswer, Prompt, Responder, in_kernel
 
@@ -173,8 +174,6 @@ class ConsoleResponder(Responder):
         print(text, file=self.out or sys.stdout, flush=True)
 
     def answer(self, prompt: Prompt) -> dict[str, Any]:
-        from deck_nb.widgets import FieldValueError, is_secret, rule_for
-
         interaction = prompt.interaction
         self._say(f"\n{prompt.title or 'Deck needs input'}: {interaction.message or interaction.type}")
         if interaction.attempts_remaining is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from deck_nb.widgets import CardState, InteractionForm, StatusCard
+from deck_nb.widgets import InteractionForm, StatusCard
+from deck_nb.widgets._card_state import CardState
 
 
 class JobView:

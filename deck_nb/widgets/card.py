@@ -1,66 +1,34 @@
-"""The live status card of a job: status, elapsed time, interactions so far; it ends in a visible
-success or error state and has a text twin for front ends without widgets."""
+"""The live status card of a job: an HTML widget kept in step with a ``CardState`` (the text core,
+in ``_card_state``), that also carries its one-line text for front ends without widgets."""
 
 from __future__ import annotations
 
-import html
-import time
-from dataclasses import dataclass, field
+from typing import Any
 
 import ipywidgets as w
 
-SUCCESS = {"connected", "completed"}
-FAILURE = {"invalid", "failed", "disconnected", "canceled"}
-_COLOURS = {
-    "success": "var(--jp-success-color1, #2e7d32)",
-    "danger": "var(--jp-error-color1, #c62828)",
-    "warning": "var(--jp-warn-color1, #ef6c00)",
-    "info": "var(--jp-brand-color1, #1565c0)",
-}
+from ._card_state import COLOURS as _COLOURS
+from ._card_state import CardState, tone
+
+__all__ = ["_COLOURS", "CardState", "StatusCard", "TextFallbackBox", "tone"]
 
 
-def tone(status: str) -> str:
-    if status in SUCCESS:
-        return "success"
-    if status in FAILURE:
-        return "danger"
-    if status == "interaction_required":
-        return "warning"
-    return "info"
+class TextFallbackBox(w.VBox):
+    """A VBox whose ``text/plain`` is a readable line (``text_fn()``), not the widget's repr: a
+    notebook opened untrusted, on GitHub or in a terminal shows that line."""
 
+    def __init__(self, children: Any = (), *, text_fn: Any = None, **kwargs: Any) -> None:
+        super().__init__(children, **kwargs)
+        self._text_fn = text_fn
 
-@dataclass
-class CardState:
-    title: str
-    resource_id: str = ""
-    status: str = "starting"
-    interactions: list[str] = field(default_factory=list)
-    note: str = ""
-    started: float = field(default_factory=time.monotonic)
-    ended: float | None = None
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self._text_fn is not None and isinstance(bundle, dict):
+            bundle["text/plain"] = self._text_fn()
+        return bundle
 
-    def elapsed(self) -> float:
-        return (self.ended or time.monotonic()) - self.started
-
-    def text(self) -> str:
-        asked = f", asked: {', '.join(self.interactions)}" if self.interactions else ""
-        note = f" — {self.note}" if self.note else ""
-        return f"{self.title} {self.resource_id} · {self.status} · {self.elapsed():.1f}s{asked}{note}"
-
-    def html(self) -> str:
-        colour = _COLOURS[tone(self.status)]
-        asked = (
-            f"<div style='font-size:0.9em'>asked: {html.escape(', '.join(self.interactions))}</div>"
-            if self.interactions
-            else ""
-        )
-        note = f"<div style='font-size:0.9em'>{html.escape(self.note)}</div>" if self.note else ""
-        return (
-            f"<div class='deck-nb-card' style='border-left:4px solid {colour};padding:2px 8px;margin:2px 0'>"
-            f"<b>{html.escape(self.title)}</b> <code>{html.escape(self.resource_id)}</code> "
-            f"<span style='color:{colour};font-weight:bold'>{html.escape(self.status)}</span> "
-            f"<span style='color:var(--jp-ui-font-color2,#666)'>{self.elapsed():.1f}s</span>{asked}{note}</div>"
-        )
+    def __repr__(self) -> str:
+        return self._text_fn() if self._text_fn is not None else super().__repr__()
 
 
 class StatusCard:
@@ -72,7 +40,9 @@ class StatusCard:
         self.widget.add_class("deck-nb-card-widget")
 
     def refresh(self) -> None:
-        self.widget.value = self.state.html()
+        value = self.state.html()
+        if self.widget.value != value:
+            self.widget.value = value
 
     def __repr__(self) -> str:
         return self.state.text()

@@ -1,0 +1,50 @@
+"""Headless code loads no widgets: a script that connects with a dict responder never imports
+ipywidgets or IPython (checked in a fresh interpreter, where nothing else could have loaded them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")
+
+SCRIPT = """
+import json, sys
+import deck_nb as dn
+deck = dn.Deck(api_key=sys.argv[1], base_url=sys.argv[2])
+job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}, deck=deck).wait(timeout=30)
+print(json.dumps({"status": job.status, "text": repr(job),
+                  "loaded": sorted(m for m in ("ipywidgets", "IPython", "anywidget") if m in sys.modules)}))
+"""
+
+
+def test_a_headless_connect_imports_neither_ipywidgets_nor_ipython(sim):
+    env = {**os.environ, "DECK_NB_RESPONDER": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, sim.api_key, sim.base_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["status"] == "connected" and "connected" in report["text"]
+    assert report["loaded"] == []
+
+
+def test_the_field_rules_and_the_card_text_import_without_ipywidgets():
+    code = (
+        "import sys\n"
+        "from deck_nb.widgets._fields import rule_for\n"
+        "from deck_nb.widgets._card_state import CardState, tone\n"
+        "from deck_nb.notebook.responders import ConsoleResponder\n"
+        "print('ipywidgets' in sys.modules, 'IPython' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
