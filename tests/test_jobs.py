@@ -214,11 +214,13 @@ def test_cancel_a_run_job_and_a_connection_job(deck):
     assert conn.cancel().status == "disconnected"
 
 
-def test_wait_timeout_is_honoured(deck):
-    job = dn.connect("src_sim_power", "ada", "pw", respond={}, deck=deck)
-    with pytest.raises(TimeoutError):
-        job.wait(timeout=0.0001)
-    assert job.status == "connecting"
+def test_wait_timeout_is_honoured_and_waiting_again_resumes(deck):
+    job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}, deck=deck)
+    with pytest.raises(dn.DeckError, match="did not finish within 0 s") as info:
+        job.wait(timeout=0)  # spent before the first poll: nothing more is read
+    assert isinstance(info.value, TimeoutError) and job.status == "connecting"
+    assert "timed out" in repr(job) and "resumes it" in repr(job)
+    assert job.wait(timeout=20).status == "connected" and job.card.note == ""
 
 
 def test_sync_wait_with_a_widget_responder_inside_a_running_loop_points_to_await(deck):

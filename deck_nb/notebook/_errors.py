@@ -15,3 +15,19 @@ class JobFailed(DeckError):
 
 class NeedsAwait(DeckError, RuntimeError):
     """A synchronous wait cannot receive widget clicks inside a running kernel."""
+
+
+class AnswerLoop(DeckError):
+    """A headless responder was stopped: the source kept asking after its answers were accepted."""
+
+
+class JobInterrupted(DeckError):
+    """Interrupt stopped a job in a notebook; ``await job`` (or ``job.wait()``) resumes it on the
+    same connection or run. Shown as one line, not a traceback."""
+
+    def __init__(self, message: str, job: object = None) -> None:
+        super().__init__(message)
+        self.job = job
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: one short block instead of a traceback
+        return [f"{type(self).__name__}: {self}"]

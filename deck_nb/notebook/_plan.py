@@ -4,18 +4,22 @@ out and send back its result or error."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deck_nb.client import InteractionInputInvalid, InteractionNotRequired, InteractionTimeout
 
+from ._errors import AnswerLoop
 from ._prompt import Prompt
 
 if TYPE_CHECKING:
     from .jobs import Job
 
 MAX_REFUSALS = 3  # invalid answers in a row a headless responder may send before the job stops
+MAX_REPEATS = 3  # accepted answers to one identical prompt before a headless responder stops
+MAX_SUBMISSIONS = 50  # answers a headless responder may send in one wait, whatever is asked
 
 # answers the plan itself handles (ask again, or look at what happened), so the shells hand them back
 ANSWER_ERRORS = (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout)
@@ -55,6 +59,7 @@ def plan(job: Job) -> Plan:
     if job.resource is None:
         password = yield from job._credentials()
         job._observe((yield Create(password)))
+    answered_to: dict[str, int] = {}  # how often each prompt (its JSON) was answered and accepted
     while True:
         obj = yield Settle()
         job._observe(obj)
@@ -69,6 +74,8 @@ def plan(job: Job) -> Plan:
             inputs = yield Ask(prompt)
             if inputs is None:  # closed elsewhere: see what happened
                 break
+            if not job.responder.needs_await:
+                _check_not_looping(job, obj, answered_to)
             try:
                 answered = yield Submit(inputs)
             except InteractionInputInvalid as exc:
@@ -79,9 +86,31 @@ def plan(job: Job) -> Plan:
                 continue
             except (InteractionNotRequired, InteractionTimeout):
                 break
+            if answered is None:  # a resumed shell does not know if it landed: look again
+                break
             job._answered()
+            key = _key(obj.interaction)
+            answered_to[key] = answered_to.get(key, 0) + 1
             job._observe(answered)
             break
+
+
+def _key(interaction: Any) -> str:
+    return json.dumps(interaction.model_dump(mode="json"), sort_keys=True, default=str)
+
+
+def _check_not_looping(job: Job, obj: Any, answered_to: dict[str, int]) -> None:
+    """A program answers at once and forever: stop it when the source keeps asking the same thing
+    (or asks without end), so a hostile or broken source cannot keep a job submitting."""
+    repeats = answered_to.get(_key(obj.interaction), 0)
+    what = f"{job.kind.replace('_', ' ')} {obj.id}"
+    if repeats >= MAX_REPEATS:
+        raise AnswerLoop(
+            f"{what} asked the same `{obj.interaction.type}` prompt again after {repeats} accepted answers; "
+            "stopped so the responder does not answer it forever"
+        )
+    if sum(answered_to.values()) >= MAX_SUBMISSIONS:
+        raise AnswerLoop(f"{what} kept asking after {MAX_SUBMISSIONS} accepted answers; stopped")
 
 
 DONE = object()

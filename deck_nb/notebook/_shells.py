@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from deck_nb.client import AsyncDeck, Deck
+from deck_nb.client import AsyncDeck, Deck, WaitTimeout
 
 from ._errors import NeedsAwait
 from ._plan import ANSWER_ERRORS, DONE, Create, Settle, Submit, advance, plan
@@ -42,44 +42,96 @@ class _AsyncTwins:
 TWINS = _AsyncTwins()
 
 
+class Deadline:
+    """The bound of one ``wait``: the whole job (asks and submissions included), not each call."""
+
+    def __init__(self, timeout: float | None) -> None:
+        if timeout is not None and (timeout != timeout or timeout < 0):
+            raise ValueError(f"timeout must be a number of seconds ≥ 0 or None, not {timeout!r}")
+        self.timeout = timeout
+        self.at = None if timeout is None else time.monotonic() + timeout
+
+    def remaining(self) -> float | None:
+        return remaining(self.at)
+
+    def expired_error(self, job: Job) -> WaitTimeout:
+        what = f"{job.kind.replace('_', ' ')} {job.id or job.card.title}"
+        return WaitTimeout(
+            f"{what} did not finish within {self.timeout:g} s (last seen `{job.status}`); "
+            "wait again (`await job` or job.wait()) to resume it"
+        )
+
+    def check(self, job: Job) -> None:
+        if self.at is not None and time.monotonic() >= self.at:
+            raise self.expired_error(job)
+
+
 def _steps(job: Job):
-    job._plan_gen = job._plan_gen or plan(job)
+    if job._plan_gen is None:
+        job._plan_gen = plan(job)
     return job._plan_gen
 
 
-def drive_sync(job: Job, deadline: float | None) -> None:
-    """Carry out the plan with the sync client, blocking until it ends."""
-    steps = _steps(job)
-    value: Any = None
-    error: BaseException | None = None
-    while (cmd := advance(steps, value, error)) is not DONE:
+def _first(job: Job) -> Any:
+    """The command to carry out first. A shell that was stopped (Interrupt, timeout, an error)
+    left its command pending: carry it out again, except a submission whose fate is unknown, which
+    the plan judges by looking at the resource again (so an answer is never sent twice)."""
+    pending = job._pending
+    if pending is None or isinstance(pending, Submit):
+        return _next(job, None, None)
+    return pending
+
+
+def _next(job: Job, value: Any, error: BaseException | None) -> Any:
+    try:
+        job._pending = cmd = advance(_steps(job), value, error)
+    except BaseException:
+        job._pending = job._plan_gen = None  # the plan stopped on an error: a new wait starts afresh
+        raise
+    if cmd is DONE:
+        job._pending = None
+    return cmd
+
+
+def drive_sync(job: Job, deadline: Deadline) -> None:
+    """Carry out the plan with the sync client, blocking until it ends or the deadline passes."""
+    cmd = _first(job)
+    while cmd is not DONE:
+        deadline.check(job)
         value, error = None, None
         try:
             value = _run_sync(job, cmd, deadline)
         except ANSWER_ERRORS as exc:
             error = exc
+        cmd = _next(job, value, error)
 
 
-async def drive_async(job: Job, adeck: AsyncDeck, deadline: float | None, settle: Settler | None) -> None:
-    """Carry out the plan with the async client; a batch may settle through its event feed."""
-    steps = _steps(job)
-    value: Any = None
-    error: BaseException | None = None
-    while (cmd := advance(steps, value, error)) is not DONE:
+async def drive_async(job: Job, adeck: AsyncDeck, deadline: Deadline, settle: Settler | None) -> None:
+    """Carry out the plan with the async client; a batch may settle through its event feed. The
+    deadline bounds every command, a person's answer included."""
+    cmd = _first(job)
+    while cmd is not DONE:
+        deadline.check(job)
         value, error = None, None
         try:
-            if isinstance(cmd, Settle) and settle is not None:
-                value = await settle(job, remaining(deadline))
-            else:
-                value = await _run_async(job, adeck, cmd, deadline)
+            async with asyncio.timeout(deadline.remaining()):
+                if isinstance(cmd, Settle) and settle is not None:
+                    value = await settle(job, deadline.remaining())
+                else:
+                    value = await _run_async(job, adeck, cmd, deadline)
         except ANSWER_ERRORS as exc:
             error = exc
+        except TimeoutError as exc:
+            if isinstance(exc, WaitTimeout) or deadline.at is None or time.monotonic() < deadline.at:
+                raise
+            raise deadline.expired_error(job) from None
+        cmd = _next(job, value, error)
 
 
-def _run_sync(job: Job, cmd: Any, deadline: float | None) -> Any:
+def _run_sync(job: Job, cmd: Any, deadline: Deadline) -> Any:
     deck = job._deck
     if isinstance(cmd, Settle):
-        return job._resources(deck).wait(job.id, timeout=remaining(deadline))
+        return job._resources(deck).wait(job.id, timeout=deadline.remaining())
     if isinstance(cmd, Submit):
         return job._resources(deck).submit_interaction(job.id, cmd.inputs)
     if isinstance(cmd, Create):
@@ -89,13 +141,16 @@ def _run_sync(job: Job, cmd: Any, deadline: float | None) -> Any:
         if loop_running():
             _close(answer)
             raise NeedsAwait("this responder waits for a person: use `await job` in Jupyter")
-        return asyncio.run(_await(answer))
+        try:
+            return asyncio.run(asyncio.wait_for(_await(answer), deadline.remaining()))
+        except TimeoutError:
+            raise deadline.expired_error(job) from None
     return answer
 
 
-async def _run_async(job: Job, adeck: AsyncDeck, cmd: Any, deadline: float | None) -> Any:
+async def _run_async(job: Job, adeck: AsyncDeck, cmd: Any, deadline: Deadline) -> Any:
     if isinstance(cmd, Settle):
-        return await job._resources(adeck).wait(job.id, timeout=remaining(deadline))
+        return await job._resources(adeck).wait(job.id, timeout=deadline.remaining())
     if isinstance(cmd, Submit):
         return await job._resources(adeck).submit_interaction(job.id, cmd.inputs)
     if isinstance(cmd, Create):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import html
 import time
+import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,10 +27,11 @@ from deck_nb.client import (
 from deck_nb.history import outcomes
 from deck_nb.widgets._card_state import CardState
 
+from . import _kernel
 from ._errors import JobFailed, NeedsAwait
 from ._plan import Ask
 from ._prompt import Prompt, Responder, in_kernel
-from ._shells import TWINS, Settler, drive_async, drive_sync
+from ._shells import TWINS, Deadline, Settler, drive_async, drive_sync
 from ._shells import loop_running as _loop_running
 
 __all__ = ["ConnectJob", "InteractionRecord", "Job", "JobFailed", "NeedsAwait", "RunJob", "_loop_running"]
@@ -69,6 +71,9 @@ class Job:
         self._view: Any = None
         self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
         self._plan_gen: Generator[Any, Any, None] | None = None
+        self._pending: Any = None  # the plan's command a stopped shell left undone (see _shells)
+        self._task: Any = None  # in a kernel: the background task that drives the job
+        self._create_key = uuid.uuid4().hex  # so a create resumed after Interrupt is not doubled
 
     # -- what a job shows --------------------------------------------------------------------
 
@@ -150,10 +155,12 @@ class Job:
                 )
             )
             self.card.interactions = [r.type for r in self.interactions]
+        self.card.seen = time.monotonic()
+        self.card.expires_at = obj.interaction.expires_at if prompting else None
         if obj.status in self.TERMINAL:
             self.card.ended = self.card.ended or time.monotonic()
             self.card.note = "; ".join(e.message or e.code or "" for e in obj.errors)
-        self._refresh_view()
+        self._refresh_view(final=obj.status != old_status)
 
     def _answered(self) -> None:
         if self.interactions:
@@ -170,22 +177,33 @@ class Job:
     # -- the two shells ----------------------------------------------------------------------
 
     def wait(self, timeout: float | None = None) -> Job:
-        """Finish synchronously (scripts, headless responders). In a kernel with a widget responder,
-        use ``await job`` instead: a blocking wait cannot receive the form's clicks."""
+        """Finish synchronously (scripts, headless responders), within ``timeout`` seconds for the
+        whole job (asks and answers included; ``WaitTimeout`` then, and waiting again resumes). In
+        a kernel with a widget responder use ``await job``: a blocking wait cannot receive clicks."""
         if self.responder.needs_await and _loop_running():
             raise NeedsAwait(
                 f"`job.wait()` cannot receive form clicks inside Jupyter; use `await job` "
                 f"(e.g. `{self.kind if self.kind != 'task_run' else 'run'} = await job`), "
                 "or pass respond=... for a headless answer"
             )
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = Deadline(timeout)
+        _kernel.take_over_from_background(self)
         self._check_responder(self._deck)
-        with self._stopping():
+        with self._driving(resume="job.wait()"):
             drive_sync(self, deadline)
         return self
 
+    async def wait_async(self, timeout: float | None = None) -> Job:
+        """``await job`` with a bound: within ``timeout`` seconds for the whole job, or
+        ``WaitTimeout`` (the job stops; waiting again resumes it). In a kernel this follows the
+        job's background task; Interrupt stops the job and says how to resume it."""
+        deadline = Deadline(timeout)
+        if _kernel.runs_in_background(self):
+            return await _kernel.follow(self, deadline)
+        return await self._finish_async(timeout)
+
     def __await__(self):
-        return self._finish_async().__await__()
+        return self.wait_async().__await__()
 
     async def _finish_async(
         self,
@@ -196,24 +214,32 @@ class Job:
         show: bool = True,
     ) -> Job:
         """The async shell. A batch passes its own client and a settler fed by the event feed."""
+        deadline = Deadline(timeout)
         adeck = adeck or TWINS.get(self._deck)
         self._check_responder(self._deck)
         if show:
             self._show()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._stopping():
+        with self._driving(resume="await job"), _kernel.ticking(self):
             await drive_async(self, adeck, deadline, settle)
         return self
 
     @contextlib.contextmanager
-    def _stopping(self):
-        """Whatever stops a shell (an error, Interrupt) shows on the card before it propagates."""
+    def _driving(self, resume: str):
+        """While a shell drives the job its card is live; whatever stops the shell (an error, a
+        timeout, Interrupt) shows on the card, with how to resume, before it propagates."""
+        self.card.live = True
+        self.card.note = ""
         try:
             yield
         except BaseException as exc:
-            self.card.note = f"stopped: {type(exc).__name__}"
-            self._refresh_view()
+            if not self.done:
+                reason = _kernel.stop_reason(exc)
+                self.card.note = f"stopped ({reason}) — `{resume}` resumes it"
             raise
+        finally:
+            self.card.live = False
+            self.card.seen = time.monotonic()
+            self._refresh_view(final=True)
 
     def _check_responder(self, deck: Deck) -> None:
         check = getattr(self.responder, "check", None)
@@ -243,24 +269,26 @@ class Job:
         return self
 
     def refresh(self) -> Job:
+        """Read the resource now (``status`` is the latest state seen, and the card says how old
+        it is when nothing drives the job)."""
+        if self.id is None:
+            return self
         self._observe(self._resources(self._deck).retrieve(self.id))
         return self
 
     # -- view --------------------------------------------------------------------------------
 
     def _show(self) -> None:
-        if not in_kernel() or self._view is not None:
-            return
-        from IPython.display import display
+        """Display the card under the cell (in a kernel, once)."""
+        if self._view is None and in_kernel():
+            from .view import JobView
 
-        from .view import JobView
+            self._view = JobView(self.card)
+            self._view.display()
 
-        self._view = JobView(self.card)
-        display(self._view.widget)
-
-    def _refresh_view(self) -> None:
+    def _refresh_view(self, final: bool = False) -> None:
         if self._view is not None:
-            self._view.refresh(done=self.done)
+            self._view.refresh(done=self.done, final=final)
 
     # -- per kind ----------------------------------------------------------------------------
 
@@ -302,7 +330,11 @@ class ConnectJob(Job):
 
     def _create(self, deck, password: str):
         return deck.connections.create(
-            self.source_id, username=self._username, password=password, external_id=self._external_id
+            self.source_id,
+            username=self._username,
+            password=password,
+            external_id=self._external_id,
+            idempotency_key=self._create_key,
         )
 
     def _credentials(self) -> Generator[Any, Any, str]:
@@ -350,7 +382,9 @@ class RunJob(Job):
         yield  # a generator, like the connection's
 
     def _create(self, deck, password: str):
-        return deck.task_runs.create(self.task_id, connection_id=self._connection_id, input=self._input)
+        return deck.task_runs.create(
+            self.task_id, connection_id=self._connection_id, input=self._input, idempotency_key=self._create_key
+        )
 
     @property
     def run(self) -> TaskRun:

@@ -1,27 +1,54 @@
-"""What an awaited job shows under the cell: its live status card and, when asked, the form."""
+"""What a job shows under the cell: its live status card and, when asked, the form. The displayed
+output carries the card's one-line text as ``text/plain`` (kept current at each status change), so
+a notebook opened untrusted, on GitHub or in a terminal reads that line, not a widget repr."""
 
 from __future__ import annotations
 
-import ipywidgets as w
+from typing import Any
 
-from deck_nb.widgets import InteractionForm, StatusCard
+import ipywidgets as w
+from IPython.display import display
+
 from deck_nb.widgets._card_state import CardState
+from deck_nb.widgets.card import StatusCard, TextFallbackBox
 
 
 class JobView:
     def __init__(self, state: CardState) -> None:
+        self.state = state
         self.card = StatusCard(state)
         self.forms = w.VBox([])
-        self.widget = w.VBox([self.card.widget, self.forms])
+        self.form: Any = None
+        self.widget = TextFallbackBox([self.card.widget, self.forms], text_fn=state.text)
         self.widget.add_class("deck-nb-job")
+        self._handle: Any = None
+        self._shown_text = ""
 
-    def show_form(self, form: InteractionForm) -> None:
+    def display(self) -> None:
+        self._handle = display(self.widget, display_id=True)
+        self._shown_text = self.state.text()
+
+    def show_form(self, form: Any) -> None:
+        self.form = form
         self.forms.children = (form.widget,)
 
-    def refresh(self, done: bool = False) -> None:
+    def tick(self, done: bool = False) -> None:
+        """Redraw the clock and countdowns (the saved text/plain changes only at ``refresh``)."""
+        self.card.refresh()
+        tick = getattr(self.form, "tick", None)
+        if tick is not None and not done:
+            tick()
+
+    def refresh(self, done: bool = False, final: bool = False) -> None:
         self.card.refresh()
         if done:
             self.forms.children = ()
+            self.form = None
+        if final and self._handle is not None:  # a status change or a stop: the text fallback follows
+            text = self.state.text()
+            if text != self._shown_text:
+                self._shown_text = text
+                self._handle.update(self.widget)
 
     def __repr__(self) -> str:
-        return repr(self.card)
+        return self.state.text()
