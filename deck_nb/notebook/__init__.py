@@ -1,14 +1,17 @@
-"""The notebook layer: jobs that drive connections and runs to the end, asking a responder."""
+"""The notebook layer: jobs that drive connections and runs to the end, asking a responder.
 
+``__all__`` is what users type. The building blocks for writing a responder (``Prompt``) and the
+resolver (``resolve_responder``) stay importable from their modules and from here."""
+
+from ._errors import AnswerLoop, JobFailed, JobInterrupted, NeedsAwait
+from ._prompt import NoAnswer, Prompt
 from .api import connect, run_task
 from .batch import BatchResult, Connect, InboxResponder, Outcome, Pull, RunTask, run_many, run_many_sync
-from .jobs import ConnectJob, InteractionRecord, Job, JobFailed, NeedsAwait, RunJob
+from .jobs import ConnectJob, InteractionRecord, Job, RunJob
 from .responders import (
     CallableResponder,
     ConsoleResponder,
     DictResponder,
-    NoAnswer,
-    Prompt,
     Responder,
     SimulatorResponder,
     TOTPResponder,
@@ -17,6 +20,7 @@ from .responders import (
 from .session import default_deck, set_default_deck
 
 __all__ = [
+    "AnswerLoop",
     "BatchResult",
     "CallableResponder",
     "Connect",
@@ -24,13 +28,11 @@ __all__ = [
     "ConsoleResponder",
     "DictResponder",
     "InboxResponder",
-    "InteractionRecord",
     "Job",
     "JobFailed",
+    "JobInterrupted",
     "NeedsAwait",
-    "NoAnswer",
     "Outcome",
-    "Prompt",
     "Pull",
     "Responder",
     "RunJob",
@@ -39,9 +41,10 @@ __all__ = [
     "TOTPResponder",
     "connect",
     "default_deck",
-    "resolve_responder",
     "run_many",
     "run_many_sync",
     "run_task",
     "set_default_deck",
 ]
+
+_BUILDING_BLOCKS = (InteractionRecord, NoAnswer, Prompt, resolve_responder)  # importable, not in __all__
