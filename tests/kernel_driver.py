@@ -47,7 +47,7 @@ class KernelBrowser:
                 self.stdout.append(content["text"])
             elif kind == "error":
                 self.errors.append("\n".join(content["traceback"]))
-            elif kind in ("display_data", "execute_result"):
+            elif kind in ("display_data", "execute_result", "update_display_data"):
                 self.outputs.append(content)
 
     def find(

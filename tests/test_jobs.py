@@ -310,3 +310,18 @@ class TestResponders:
         with pytest.raises(TypeError):
             resolve_responder(42)
         assert "123456" not in repr(resolve_responder({"code": "123456"}))
+
+
+def test_a_status_nobody_drives_says_how_old_it_is_until_refreshed(deck):
+    job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}, deck=deck)
+    assert job.status == "connecting" and "as of" not in repr(job)
+    time.sleep(2.2)  # the simulator moves on; nothing drives this job
+    assert job.status == "connecting" and "(as of 2s ago)" in repr(job)
+    job.refresh()
+    assert job.status != "connecting" and "as of" not in repr(job)
+
+
+def test_the_card_counts_down_the_answer_window(deck):
+    job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}, deck=deck)
+    job.apply(deck.connections.wait(job.id, timeout=10))
+    assert job.status == "interaction_required" and "s left to answer" in repr(job)

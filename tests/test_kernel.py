@@ -66,3 +66,45 @@ def test_sync_wait_in_a_kernel_with_the_form_refuses_and_points_to_await(kernel)
     kernel.execute("import deck_nb as dn\ndn.connect('src_sim_power', 'ada', 'pw').wait()")
     kernel.pump(lambda k: k.errors)
     assert "NeedsAwait" in kernel.errors[0] and "await job" in kernel.errors[0]
+
+
+def _card(kernel: KernelBrowser) -> str:
+    card = kernel.find(dom_class="deck-nb-card-widget")
+    return kernel.models[card].get("value", "") if card else ""
+
+
+def _texts(kernel: KernelBrowser) -> list[str]:
+    return [o["data"].get("text/plain", "") for o in kernel.outputs]
+
+
+def test_a_job_nobody_awaits_runs_on_in_the_background_and_await_follows_it(kernel):
+    kernel.execute("import deck_nb as dn\nconn = dn.connect('src_sim_power', 'ada', 'pw')")  # no await
+    kernel.pump(lambda k: "interaction_required" in _card(k))  # it ran on: created, asked for a code
+    first = _card(kernel)
+    kernel.pump(lambda k: _card(k) != first and "interaction_required" in _card(k), timeout=5)  # live clock
+    kernel.execute("print('FORM', conn.responder.form is not None)\nconn.submit(code='123456')")
+    kernel.pump(lambda k: "connected" in _card(k))
+    kernel.execute("c = await conn\nprint('STATUS', c.status, c is conn, [r.outcome for r in c.interactions])")
+    kernel.pump(lambda k: "STATUS" in k.printed())
+    assert "FORM True" in kernel.printed() and "STATUS connected True ['accepted']" in kernel.printed()
+    assert not kernel.errors
+    # the displayed card reads as one line without widgets, and the saved line is the final one
+    texts = _texts(kernel)
+    assert texts and all("VBox(" not in t and "deck-nb-card" not in t for t in texts), texts
+    assert texts[0].startswith("connect src_sim_power") and "connected" in texts[-1], texts
+
+
+def test_interrupt_stops_a_job_with_one_line_and_await_resumes_it(kernel):
+    kernel.execute("import deck_nb as dn\njob = dn.connect('src_sim_power', 'ada', 'pw')\nawait job")
+    kernel.pump(lambda k: "interaction_required" in _card(k))
+    kernel.km.interrupt_kernel()
+    kernel.pump(lambda k: k.errors, timeout=15)
+    error = kernel.errors[0]
+    assert "CancelledError" not in error and "JobInterrupted" in error and "`await job` resumes it" in error
+    assert len(error.splitlines()) <= 3, error
+    kernel.pump(lambda k: "stopped (interrupted)" in _card(k), timeout=5)
+    kernel.execute(
+        "before = job.id\njob.submit(code='123456')\nj = await job\nprint('STATUS', j.status, j.id == before)"
+    )
+    kernel.pump(lambda k: "STATUS" in k.printed())
+    assert "STATUS connected True" in kernel.printed() and len(kernel.errors) == 1, kernel.errors

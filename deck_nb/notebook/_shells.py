@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from deck_nb.client import AsyncDeck, Deck, WaitTimeout
 
 from ._errors import NeedsAwait
-from ._plan import ANSWER_ERRORS, DONE, Create, Settle, Submit, advance, plan
+from ._plan import ANSWER_ERRORS, DONE, Ask, Create, Settle, Submit, advance, plan
 from ._prompt import Prompt
 
 if TYPE_CHECKING:
@@ -74,10 +74,12 @@ def _steps(job: Job):
 
 def _first(job: Job) -> Any:
     """The command to carry out first. A shell that was stopped (Interrupt, timeout, an error)
-    left its command pending: carry it out again, except a submission whose fate is unknown, which
-    the plan judges by looking at the resource again (so an answer is never sent twice)."""
+    left its command pending: carry it out again, except a submission whose fate is unknown and a
+    question that may have closed meanwhile, which the plan judges by reading the resource again
+    (so an answer is never sent twice, and a form never shows a prompt that is gone)."""
     pending = job._pending
-    if pending is None or isinstance(pending, Submit):
+    stale = isinstance(pending, Ask) and job.resource is not None  # the prompt may be gone by now
+    if pending is None or isinstance(pending, Submit) or stale:
         return _next(job, None, None)
     return pending
 
