@@ -18,6 +18,8 @@ from .watcher import EventWatcher
 
 @dataclass
 class Connect:
+    """A batch item: open a connection to ``source_id`` (what ``dn.connect`` does, one of many)."""
+
     source_id: str
     username: str
     password: str = field(repr=False)
@@ -27,6 +29,8 @@ class Connect:
 
 @dataclass
 class RunTask:
+    """A batch item: run ``task_id`` on an existing connection (an id, a Connection or a ConnectJob)."""
+
     task_id: str
     connection: Any  # a connection id, Connection or ConnectJob
     input: dict[str, Any] | None = None

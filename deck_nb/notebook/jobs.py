@@ -56,7 +56,9 @@ def _now() -> datetime:
 
 
 class Job:
-    """Base of ConnectJob and RunJob: ``await job`` (forms work) or ``job.wait()`` (headless)."""
+    """A connection or run driven to its end, asking a responder at each interaction. Finish it with
+    ``await job`` (forms work; ``await job.wait_async(timeout=...)`` to bound it) or ``job.wait()``
+    (headless). ``job.card`` is its one-line status; ``job.interactions`` what was asked."""
 
     kind = "resource"
     TERMINAL: frozenset[str] = frozenset()
@@ -79,10 +81,13 @@ class Job:
 
     @property
     def id(self) -> str | None:
+        """The connection's or run's id; None until it is created."""
         return self.resource.id if self.resource is not None else None
 
     @property
     def status(self) -> str:
+        """The latest status seen ("starting" before creation). Nothing polls a job that no shell
+        drives: its card then says how old this is; ``refresh()`` reads it now."""
         return self._status_of(self.resource)
 
     @staticmethod
@@ -91,17 +96,22 @@ class Job:
 
     @property
     def done(self) -> bool:
+        """Whether the status is terminal (it will not change again)."""
         return self.status in self.TERMINAL
 
     @property
     def ok(self) -> bool:
+        """Whether the job ended in success (``connected`` or ``completed``)."""
         return self.status == self.SUCCESS
 
     @property
     def errors(self) -> list[ErrorDetail]:
+        """Deck's error details of a failed job (empty otherwise)."""
         return list(self.resource.errors) if self.resource is not None else []
 
     def raise_for_status(self) -> Job:
+        """Raise ``JobFailed`` (with Deck's error details) if the job ended in failure; else
+        return the job, so ``job.wait().raise_for_status()`` chains."""
         if self.done and not self.ok:
             detail = "; ".join(str(e) for e in self.errors) or "no details"
             raise JobFailed(f"{self.kind} {self.id} ended `{self.status}`: {detail}", self.errors)
@@ -300,6 +310,8 @@ class Job:
 
 
 class ConnectJob(Job):
+    """A connection driven to ``connected`` (or a failure), from ``dn.connect(...)``."""
+
     kind = "connection"
     TERMINAL = Connection.TERMINAL
     SUCCESS = "connected"
@@ -323,6 +335,7 @@ class ConnectJob(Job):
 
     @property
     def connection(self) -> Connection | None:
+        """The latest Connection seen (None until created)."""
         return self.resource
 
     def _resources(self, deck):
@@ -358,6 +371,8 @@ class ConnectJob(Job):
 
 
 class RunJob(Job):
+    """A task run driven to ``completed`` (or a failure), from ``dn.run_task(...)``."""
+
     kind = "task_run"
     TERMINAL = TaskRun.TERMINAL
     SUCCESS = "completed"
@@ -387,16 +402,19 @@ class RunJob(Job):
         )
 
     @property
-    def run(self) -> TaskRun:
+    def run(self) -> TaskRun | None:
+        """The latest TaskRun seen (None until created)."""
         return self.resource
 
     @property
     def output(self) -> Any:
+        """The run's output once it completed (None before)."""
         return self.resource.output if self.resource is not None else None
 
     def _resources(self, deck):
         return deck.task_runs
 
     def cancel(self) -> RunJob:
+        """Cancel the run on Deck (it ends ``canceled``)."""
         self._observe(self._deck.task_runs.cancel(self.id))
         return self

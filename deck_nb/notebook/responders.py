@@ -54,6 +54,7 @@ class DictResponder(Responder):
         return value(f) if callable(value) else value
 
     def answer(self, prompt: Prompt) -> dict[str, Any]:
+        """The inputs for the prompt's fields; a required field without a value is ``NoAnswer``."""
         return _fill(prompt.interaction, self._value)
 
 
@@ -64,6 +65,7 @@ class CallableResponder(Responder):
         self.fn = fn
 
     def answer(self, prompt: Prompt) -> Any:
+        """Call the function with the interaction; it must return a dict (or an awaitable of one)."""
         result = self.fn(prompt.interaction)
         if inspect.isawaitable(result):
             return result
@@ -98,6 +100,7 @@ class TOTPResponder(Responder):
         return f.type in ("string", "number") and any(word in text for word in self.CODE_WORDS)
 
     def answer(self, prompt: Prompt) -> Any:
+        """The current code for code-like fields; the fallback answers the rest."""
         codes = {f.name: self._totp.now() for f in prompt.interaction.fields if self._is_code(f)}
         rest = [f for f in prompt.interaction.fields if f.name not in codes]
         if not rest:
@@ -132,6 +135,7 @@ class SimulatorResponder(Responder):
         self.checked: set[int] = set()
 
     def check(self, deck: Any) -> None:
+        """Refuse (``DeckError``) unless ``deck`` talks to the simulator."""
         if id(deck) in self.checked:
             return
         environment = deck.test().get("environment") if hasattr(deck, "test") else None
@@ -153,6 +157,7 @@ class SimulatorResponder(Responder):
         return "simulated" if f.required else None
 
     def answer(self, prompt: Prompt) -> dict[str, Any]:
+        """The inputs for the prompt's fields; a required field without a value is ``NoAnswer``."""
         return _fill(prompt.interaction, self._value)
 
 
@@ -174,6 +179,7 @@ class ConsoleResponder(Responder):
         print(text, file=self.out or sys.stdout, flush=True)
 
     def answer(self, prompt: Prompt) -> dict[str, Any]:
+        """Ask each field at the terminal, again until its value is valid."""
         interaction = prompt.interaction
         self._say(f"\n{prompt.title or 'Deck needs input'}: {interaction.message or interaction.type}")
         if interaction.attempts_remaining is not None:
@@ -214,6 +220,8 @@ class ConsoleResponder(Responder):
 
 
 class NoResponder(Responder):
+    """Where nobody can answer: says what was asked and how to answer it."""
+
     def answer(self, prompt: Prompt) -> dict[str, Any]:
         raise NoAnswer(
             f"{prompt.kind} {prompt.resource_id} needs input ({prompt.interaction.type}: "
@@ -223,6 +231,8 @@ class NoResponder(Responder):
 
 
 def resolve_responder(respond: Any) -> Responder:
+    """The responder for ``respond=``: a Responder, a dict, a callable or a name; by default
+    ``DECK_NB_RESPONDER``, else a form in a kernel, the console at a terminal, or nobody."""
     if isinstance(respond, Responder):
         return respond
     if isinstance(respond, Mapping):
