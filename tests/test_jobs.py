@@ -314,11 +314,12 @@ class TestResponders:
 
 def test_a_status_nobody_drives_says_how_old_it_is_until_refreshed(deck):
     job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}, deck=deck)
-    assert job.status == "connecting" and "as of" not in repr(job)
+    assert job.status == "connecting" and "as of" not in repr(job) and job.seen_at is not None
+    seen = job.seen_at
     time.sleep(2.2)  # the simulator moves on; nothing drives this job
     assert job.status == "connecting" and "(as of 2s ago)" in repr(job)
     job.refresh()
-    assert job.status != "connecting" and "as of" not in repr(job)
+    assert job.status != "connecting" and "as of" not in repr(job) and job.seen_at > seen
 
 
 def test_the_card_counts_down_the_answer_window(deck):

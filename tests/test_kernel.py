@@ -82,11 +82,15 @@ def test_a_job_nobody_awaits_runs_on_in_the_background_and_await_follows_it(kern
     kernel.pump(lambda k: "interaction_required" in _card(k))  # it ran on: created, asked for a code
     first = _card(kernel)
     kernel.pump(lambda k: _card(k) != first and "interaction_required" in _card(k), timeout=5)  # live clock
-    kernel.execute("print('FORM', conn.responder.form is not None)\nconn.submit(code='123456')")
+    kernel.execute(
+        "try:\n    conn.wait()\nexcept dn.DeckError as e:\n    print('REFUSED', type(e).__name__, e)\n"
+        "print('FORM', conn.responder.form is not None)\nconn.submit(code='123456')"
+    )
     kernel.pump(lambda k: "connected" in _card(k))
     kernel.execute("c = await conn\nprint('STATUS', c.status, c is conn, [r.outcome for r in c.interactions])")
     kernel.pump(lambda k: "STATUS" in k.printed())
     assert "FORM True" in kernel.printed() and "STATUS connected True ['accepted']" in kernel.printed()
+    assert "REFUSED NeedsAwait" in kernel.printed() and "await job" in kernel.printed()
     assert not kernel.errors
     # the displayed card reads as one line without widgets, and the saved line is the final one
     texts = _texts(kernel)

@@ -73,6 +73,7 @@ class Job:
         self._view: Any = None
         self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
         self._plan_gen: Generator[Any, Any, None] | None = None
+        self.seen_at: datetime | None = None  # when ``status`` was last read from Deck (UTC)
         self._pending: Any = None  # the plan's command a stopped shell left undone (see _shells)
         self._task: Any = None  # in a kernel: the background task that drives the job
         self._create_key = uuid.uuid4().hex  # so a create resumed after Interrupt is not doubled
@@ -165,7 +166,7 @@ class Job:
                 )
             )
             self.card.interactions = [r.type for r in self.interactions]
-        self.card.seen = time.monotonic()
+        self.card.seen, self.seen_at = time.monotonic(), _now()
         self.card.expires_at = obj.interaction.expires_at if prompting else None
         if obj.status in self.TERMINAL:
             self.card.ended = self.card.ended or time.monotonic()
