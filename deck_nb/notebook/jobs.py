@@ -10,8 +10,7 @@ import html
 import time
 import uuid
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from deck_nb.client import (
@@ -24,35 +23,18 @@ from deck_nb.client import (
     Interaction,
     TaskRun,
 )
-from deck_nb.history import outcomes
 from deck_nb.widgets._card_state import CardState
 
 from . import _kernel
 from ._errors import JobFailed, NeedsAwait
 from ._plan import Ask
 from ._prompt import Prompt, Responder, in_kernel
+from ._records import InteractionRecord, record
+from ._records import utc_now as _now
 from ._shells import TWINS, Deadline, Settler, drive_async, drive_sync
 from ._shells import loop_running as _loop_running
 
 __all__ = ["ConnectJob", "InteractionRecord", "Job", "JobFailed", "NeedsAwait", "RunJob", "_loop_running"]
-
-
-@dataclass
-class InteractionRecord:
-    """One prompt the job saw: what was asked, when, and how the answer turned out (no values)."""
-
-    type: str
-    message: str | None
-    field_names: list[str]
-    attempts_remaining: int | None
-    shown_at: datetime
-    answered_at: datetime | None = None
-    outcome: str = outcomes.PENDING
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Job:
@@ -148,24 +130,8 @@ class Job:
             self.on_change(self, old_status, obj.status)
         self.card.resource_id = obj.id
         self.card.status = obj.status
-        raw = obj.interaction.model_dump(mode="json") if obj.interaction is not None else None
-        prompting = obj.status == "interaction_required" and raw is not None
-        last = self.interactions[-1] if self.interactions else None
-        if last is not None and last.outcome == outcomes.PENDING:
-            last.outcome = outcomes.settle(last.raw, last.answered_at is not None, obj.to_dict()) or outcomes.PENDING
-        if prompting and (last is None or last.raw != raw or last.outcome != outcomes.PENDING):
-            interaction = obj.interaction
-            self.interactions.append(
-                InteractionRecord(
-                    interaction.type,
-                    interaction.message,
-                    interaction.field_names,
-                    interaction.attempts_remaining,
-                    _now(),
-                    raw=raw,
-                )
-            )
-            self.card.interactions = [r.type for r in self.interactions]
+        prompting = record(self.interactions, obj)
+        self.card.interactions = [r.type for r in self.interactions]
         self.card.seen, self.seen_at = time.monotonic(), _now()
         self.card.expires_at = obj.interaction.expires_at if prompting else None
         if obj.status in self.TERMINAL:
