@@ -3,6 +3,8 @@ front end sends: update the field, click Submit) and sees the connection and the
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from kernel_driver import KernelBrowser
 
@@ -112,3 +114,19 @@ def test_interrupt_stops_a_job_with_one_line_and_await_resumes_it(kernel):
     )
     kernel.pump(lambda k: "STATUS" in k.printed())
     assert "STATUS connected True" in kernel.printed() and len(kernel.errors) == 1, kernel.errors
+
+
+def test_interrupting_a_sync_wait_also_ends_in_one_line(kernel):
+    kernel.execute(
+        "import time\nimport deck_nb as dn\n"
+        "job = dn.connect('src_sim_power', 'ada', 'pw', respond=lambda i: time.sleep(30) or {'code': '1'})\n"
+        "print('WAITING', flush=True)\njob.wait()"
+    )
+    kernel.pump(lambda k: "WAITING" in k.printed())
+    time.sleep(1.0)
+    kernel.km.interrupt_kernel()
+    kernel.pump(lambda k: k.errors, timeout=15)
+    error = kernel.errors[0]
+    assert "JobInterrupted" in error and "`job.wait()` resumes it" in error and len(error.splitlines()) <= 3, error
+    # (resuming is shown for `await job` above: after interrupting a *sync* cell, ipykernel 7.4 under
+    # this driver runs no further cell at all, even after a bare `time.sleep`, so it cannot be shown here)

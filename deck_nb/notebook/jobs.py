@@ -26,7 +26,7 @@ from deck_nb.client import (
 from deck_nb.widgets._card_state import CardState
 
 from . import _kernel
-from ._errors import JobFailed, NeedsAwait
+from ._errors import JobFailed, JobInterrupted, NeedsAwait
 from ._plan import Ask
 from ._prompt import Prompt, Responder, in_kernel
 from ._records import InteractionRecord, record
@@ -166,8 +166,14 @@ class Job:
         deadline = Deadline(timeout)
         _kernel.take_over_from_background(self)
         self._check_responder(self._deck)
-        with self._driving(resume="job.wait()"):
-            drive_sync(self, deadline)
+        try:
+            with self._driving(resume="job.wait()"):
+                drive_sync(self, deadline)
+        except KeyboardInterrupt:
+            if not in_kernel():
+                raise
+            message = f"{self.card.title} {self.id or ''} stopped by Interrupt; `job.wait()` resumes it"
+            raise JobInterrupted(message.replace("  ", " "), self) from None
         return self
 
     async def wait_async(self, timeout: float | None = None) -> Job:
