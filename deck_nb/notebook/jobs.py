@@ -137,7 +137,7 @@ class Job:
         if obj.status in self.TERMINAL:
             self.card.ended = self.card.ended or time.monotonic()
             self.card.note = "; ".join(e.message or e.code or "" for e in obj.errors)
-        self._refresh_view(final=obj.status != old_status)
+        self._refresh_view(final=obj.status in self.TERMINAL)  # the saved text line: at the end, not mid-form
 
     def _answered(self) -> None:
         if self.interactions:

@@ -1,5 +1,5 @@
 """What a job shows under the cell: its live status card and, when asked, the form. The displayed
-output carries the card's one-line text as ``text/plain`` (kept current at each status change), so
+output carries the card's one-line text as ``text/plain`` (made final when the job ends or stops), so
 a notebook opened untrusted, on GitHub or in a terminal reads that line, not a widget repr."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class JobView:
         if done:
             self.forms.children = ()
             self.form = None
-        if final and self._handle is not None:  # a status change or a stop: the text fallback follows
+        if final and self._handle is not None:  # the end or a stop: the saved text line follows
             text = self.state.text()
             if text != self._shown_text:
                 self._shown_text = text
