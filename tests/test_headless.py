@@ -48,3 +48,24 @@ def test_the_field_rules_and_the_card_text_import_without_ipywidgets():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_the_notebook_layer_exports_what_users_type_each_with_a_docstring():
+    import inspect
+
+    import deck_nb.notebook as nb
+    import deck_nb.widgets as widgets
+
+    internals = {"resolve_responder", "Prompt", "NoAnswer", "RULES", "tone", "InteractionRecord", "CardState"}
+    assert internals.isdisjoint(nb.__all__) and internals.isdisjoint(widgets.__all__)
+    undocumented = []
+    for name in nb.__all__:
+        obj = getattr(nb, name)
+        doc = inspect.getdoc(obj) or ""
+        if not doc or doc.startswith(f"{name}("):  # a dataclass's generated signature is not a docstring
+            undocumented.append(name)
+        for attr in ("wait", "wait_async", "raise_for_status", "cancel", "refresh", "submit", "apply", "status"):
+            member = getattr(obj, attr, None) if inspect.isclass(obj) and issubclass(obj, nb.Job) else None
+            if member is not None and not inspect.getdoc(member):
+                undocumented.append(f"{name}.{attr}")
+    assert undocumented == []

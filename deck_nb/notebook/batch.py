@@ -72,6 +72,8 @@ def as_spec(item: Any) -> Spec:
 
 @dataclass
 class Outcome:
+    """One batch item's result: its jobs, final status, output and error (``ok`` when it succeeded)."""
+
     index: int
     spec: Spec = field(repr=False)
     connection: ConnectJob | None = None
