@@ -260,8 +260,9 @@ async def run_many(
         await asyncio.gather(*(one(o) for o in outcomes))
     finally:
         await watcher.aclose()
-        requests, retries = adeck.stats.requests, adeck.stats.retries
         await adeck.close()
+    requests = adeck.stats.requests + watcher.requests
+    retries = adeck.stats.retries + watcher.retries
     return BatchResult(outcomes, watcher.polls, requests, retries)
 
 
