@@ -150,3 +150,46 @@ def test_batch_history_is_the_batch_own_history(deck, mobile):
     assert set(history.events["resource_id"]) == runs | {result[2].connection.id}
     assert {before.id, mobile.id} <= set(dn.history().runs["id"]) | set(dn.history().connections["id"])
     assert before.id not in set(history.runs["id"])
+
+
+def test_in_a_kernel_the_saved_output_is_the_final_line_not_a_widget_repr(sim):
+    """A real kernel runs a batch; the notebook's saved text/plain is the line, updated at the end."""
+    import queue
+    import time
+
+    from kernel_driver import KernelBrowser
+
+    kernel = KernelBrowser({"DECK_API_KEY": sim.api_key, "DECK_BASE_URL": sim.base_url, "DECK_NB_RESPONDER": ""})
+    try:
+        kernel.execute(
+            "import deck_nb as dn\n"
+            "conn = dn.connect('src_sim_mobile', 'ada', 'pw', respond={}).wait(30)\n"
+            "res = await dn.run_many([dn.RunTask('task_sim_usage', conn, {'days': 1})] * 2,"
+            " respond={'code': '123456'}, poll_interval=0.1)\n"
+            "print('DONE', res)"
+        )
+        shown, updates, printed = [], [], ""
+        deadline = time.monotonic() + 60
+        while "DONE" not in printed and time.monotonic() < deadline:
+            try:
+                msg = kernel.kc.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "display_data":
+                shown.append(content)
+            elif kind == "update_display_data":
+                updates.append(content)
+            elif kind == "stream":
+                printed += content["text"]
+            elif kind == "error":
+                raise AssertionError("\n".join(content["traceback"]))
+    finally:
+        kernel.close()
+    assert "DONE <BatchResult 2/2 ok>" in printed
+    (first,) = [d for d in shown if "deck_nb batch" in d["data"].get("text/plain", "")]
+    assert first["data"]["text/plain"].startswith("deck_nb batch of 2: 0/2 done · 0 ok · 0 failed")
+    assert "application/vnd.jupyter.widget-view+json" in first["data"]
+    assert updates and updates[-1]["transient"] == first["transient"]  # the same output, rewritten
+    assert re.fullmatch(r"deck_nb batch of 2: 2/2 done · 2 ok · 0 failed · [\d.]+s", updates[-1]["data"]["text/plain"])
+    assert not any("VBox(" in d["data"].get("text/plain", "") for d in shown + updates)
