@@ -193,3 +193,15 @@ def test_in_a_kernel_the_saved_output_is_the_final_line_not_a_widget_repr(sim):
     assert updates and updates[-1]["transient"] == first["transient"]  # the same output, rewritten
     assert re.fullmatch(r"deck_nb batch of 2: 2/2 done · 2 ok · 0 failed · [\d.]+s", updates[-1]["data"]["text/plain"])
     assert not any("VBox(" in d["data"].get("text/plain", "") for d in shown + updates)
+
+
+def test_a_form_nobody_answers_expires_and_the_batch_still_ends(deck, mobile):
+    """The prompt closes on the server (window over): the job sees it, and the batch ends with the
+    error code on the row, instead of waiting for an event about a state it already holds."""
+    dashboard = Dashboard(1, "unanswered")
+    coro = run_many([dn.RunTask("task_sim_usage", mobile, {"days": 1})], deck=deck, dashboard=dashboard)
+    result = asyncio.run(asyncio.wait_for(coro, 40))  # the window is 6 s here
+    assert result[0].status == "failed" and result[0].error_code == "interaction_timeout"
+    assert dashboard.inbox.children == () and dashboard.forms == []
+    (row,) = dashboard.recent
+    assert (row.status, row.error_code, row.ok) == ("failed", "interaction_timeout", False)
