@@ -46,12 +46,21 @@ def test_a_batch_runs_everything_with_failures_isolated_and_few_requests(deck, s
     assert frame["ok"].sum() == 30 and list(frame.columns) == [
         "index",
         "kind",
+        "source",
+        "who",
+        "task",
         "connection_id",
         "run_id",
         "status",
         "ok",
+        "seconds",
+        "error_code",
         "error",
     ]
+    codes = frame["error_code"]
+    assert codes.isna().sum() == 30 and codes.tolist()[30:] == ["auth_invalid", "source_error"]
+    assert set(frame["source"]) == {"src_sim_mobile", "src_sim_power"} and (frame["seconds"] > 0).all()
+    assert frame.loc[30, ["who", "task"]].tolist() == ["bad", "task_sim_bills"]
 
 
 def test_batch_items_are_checked_before_anything_starts(deck, sim):
@@ -118,7 +127,6 @@ def test_dashboard_keeps_no_widget_per_finished_run(deck, mobile):
             helper.cancel()
 
     result = asyncio.run(asyncio.wait_for(scenario(), 60))
-    print("DBG", [(o.status, o.error, o.job.errors if o.job else None, [(i.type, i.outcome) for i in o.job.interactions]) for o in result if not o.ok])
     assert all(o.ok for o in result)
     assert dashboard.inbox.children == () and dashboard.forms == [] and inbox.forms == {}
     assert len(dashboard.recent) <= 15 and dashboard.finished == 40

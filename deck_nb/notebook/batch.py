@@ -128,6 +128,22 @@ class Outcome:
         }
 
 
+FRAME_COLUMNS = [
+    "index",
+    "kind",
+    "source",
+    "who",
+    "task",
+    "connection_id",
+    "run_id",
+    "status",
+    "ok",
+    "seconds",
+    "error_code",
+    "error",
+]
+
+
 class BatchResult(list):
     """The outcomes, in the order given; ``.frame`` tabulates them; ``.history`` has the frames."""
 
@@ -139,21 +155,29 @@ class BatchResult(list):
 
     @property
     def frame(self):
+        """One row per item: who and what, how it ended, how long it took (the dashboard's rows, all)."""
         import pandas as pd
 
-        rows = [
-            {
-                "index": o.index,
-                "kind": type(o.spec).__name__.lower(),
-                "connection_id": o.connection.id if o.connection else None,
-                "run_id": o.run.id if o.run else None,
-                "status": o.status,
-                "ok": o.ok,
-                "error": o.error or "; ".join(str(e) for e in (o.job.errors if o.job else [])) or None,
-            }
-            for o in self
-        ]
-        frame = pd.DataFrame(rows, columns=["index", "kind", "connection_id", "run_id", "status", "ok", "error"])
+        rows = []
+        for o in self:
+            described = o.describe()
+            rows.append(
+                {
+                    "index": o.index,
+                    "kind": type(o.spec).__name__.lower(),
+                    "source": described["source"] or None,
+                    "who": described["who"] or None,
+                    "task": described["task"] or None,
+                    "connection_id": o.connection.id if o.connection else None,
+                    "run_id": o.run.id if o.run else None,
+                    "status": o.status,
+                    "ok": o.ok,
+                    "seconds": o.seconds,
+                    "error_code": o.error_code,
+                    "error": o.error or "; ".join(str(e) for e in (o.job.errors if o.job else [])) or None,
+                }
+            )
+        frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
         frame["status"] = frame["status"].astype("category")
         return frame
 
