@@ -180,20 +180,11 @@ class EventWatcher:
 
     def _feed_client(self) -> AsyncDeck:
         """The feed's own client: one try per request, short timeout (the watcher retries, with backoff,
-        while the jobs poll), sharing the batch's pacer and observers."""
+        while the jobs poll). A twin of the batch's client: same pacer, observers and API choice."""
         if self._client is None:
-            limit = min(self.adeck.timeout, FEED_REQUEST_S)
-            client = AsyncDeck(
-                api_key=self.adeck.api_key,
-                base_url=self.adeck.base_url,
-                timeout=limit,
-                deadline=limit,
-                max_retries=0,
-                rate_limit=None,
-            )
-            client.pacer = self.adeck.pacer
-            client.observers = self.adeck.observers
-            client.embedded = self.adeck.embedded
+            client = self.adeck._twin(AsyncDeck)
+            client.timeout = client.deadline = min(self.adeck.timeout, FEED_REQUEST_S)
+            client.max_retries = 0
             self._client = client
         return self._client
 
