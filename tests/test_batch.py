@@ -194,7 +194,7 @@ def test_duplicate_and_out_of_order_events_never_corrupt_a_job_or_the_history(de
     from deck_nb.history import History, Journal
 
     run = dn.run_task("task_sim_usage", mobile, respond={"code": "123456"}, deck=deck).wait(20)
-    events = [e for e in deck.events.list(type="task_run.*") if e.data["id"] == run.id]
+    events = [e for e in deck.events.list(types=["task_run.*"]) if e.data["id"] == run.id]
     assert [e.type for e in events][-1] == "task_run.completed"
     shuffled = events * 2
     random.Random(4).shuffle(shuffled)
