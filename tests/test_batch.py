@@ -47,7 +47,6 @@ def test_a_batch_runs_everything_with_failures_isolated_and_few_requests(deck, s
         "index",
         "kind",
         "source",
-        "who",
         "task",
         "connection_id",
         "run_id",
@@ -60,7 +59,7 @@ def test_a_batch_runs_everything_with_failures_isolated_and_few_requests(deck, s
     codes = frame["error_code"]
     assert codes.isna().sum() == 30 and codes.tolist()[30:] == ["auth_invalid", "source_error"]
     assert set(frame["source"]) == {"src_sim_mobile", "src_sim_power"} and (frame["seconds"] > 0).all()
-    assert frame.loc[30, ["who", "task"]].tolist() == ["bad", "task_sim_bills"]
+    assert frame.loc[30, ["source", "task"]].tolist() == ["src_sim_power", "task_sim_bills"]
 
 
 def test_batch_items_are_checked_before_anything_starts(deck, sim):

@@ -132,7 +132,6 @@ FRAME_COLUMNS = [
     "index",
     "kind",
     "source",
-    "who",
     "task",
     "connection_id",
     "run_id",
@@ -155,7 +154,8 @@ class BatchResult(list):
 
     @property
     def frame(self):
-        """One row per item: who and what, how it ended, how long it took (the dashboard's rows, all)."""
+        """One row per item: what, how it ended, how long it took. Usernames stay out of frames (as in
+        the history); the live dashboard names them."""
         import pandas as pd
 
         rows = []
@@ -166,7 +166,6 @@ class BatchResult(list):
                     "index": o.index,
                     "kind": type(o.spec).__name__.lower(),
                     "source": described["source"] or None,
-                    "who": described["who"] or None,
                     "task": described["task"] or None,
                     "connection_id": o.connection.id if o.connection else None,
                     "run_id": o.run.id if o.run else None,
