@@ -173,7 +173,6 @@ def test_webhook_deliveries_can_feed_the_batch_instead_of_polling(deck, sim, mob
     receiver = WebhookReceiver(secret).serve()
     try:
         deck.event_destinations.create(name="batch", url=receiver.url, secret=secret, events=["task_run.*"])
-        deck.detect_api()  # the client's one-time API probe, made here so the count below is the batch's
         result = dn.run_many_sync(
             [dn.RunTask("task_sim_usage", mobile, {"days": 1}) for _ in range(5)],
             respond={"code": "123456"},

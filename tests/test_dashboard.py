@@ -150,6 +150,8 @@ def test_batch_history_is_the_batch_own_history(deck, mobile):
     assert set(history.events["resource_id"]) == runs | {result[2].connection.id}
     assert {before.id, mobile.id} <= set(dn.history().runs["id"]) | set(dn.history().connections["id"])
     assert before.id not in set(history.runs["id"])
+    assert history.credentials.empty and history.sessions.empty  # the seed's API: none made
+    assert set(history.errors["resource_id"].dropna()) <= runs | {result[2].connection.id}
 
 
 def test_in_a_kernel_the_saved_output_is_the_final_line_not_a_widget_repr(sim):

@@ -228,8 +228,15 @@ def _batch_history_class():
 
         def frame(self, name: str):
             frame = super().frame(name)
-            column = "id" if name in ("runs", "connections") else "resource_id"
-            return frame[frame[column].isin(self.ids)].reset_index(drop=True)
+            ids = self.ids
+            if name in ("credentials", "sessions"):  # the current API's: those the batch's runs used
+                runs = super().frame("runs")
+                link = name[:-1] + "_id"
+                ids = set(runs.loc[runs["id"].isin(ids), link].dropna()) if link in runs.columns else set()
+            column = "id" if "id" in frame.columns else "resource_id"
+            if column not in frame.columns:
+                return frame.iloc[0:0]
+            return frame[frame[column].isin(ids)].reset_index(drop=True)
 
         def __repr__(self) -> str:
             return f"<History of this batch: {len(self.ids)} connections and runs>"
