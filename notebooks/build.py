@@ -345,8 +345,8 @@ items = (
     [dn.Pull("src_sim_power", u, "pass_good", task_id="task_sim_bills", input={"months": 12}) for u in accounts]
     + [dn.Pull("src_sim_bank", u, "pass_good", task_id="task_sim_statements") for u in accounts[:4]]
     + [dn.Pull("src_sim_mobile", u, "pass_good", task_id="task_sim_usage", input={"days": 30}) for u in accounts[:4]]
-    + [dn.Pull("src_sim_power", "former-customer", "pass_bad")]                     # wrong password
-    + [dn.Pull("src_sim_mobile", "flaky", "pass_good", input={"fail_with": "source_error"})]  # a source failure
+    + [dn.Pull("src_sim_power", "former-customer", "pass_bad", task_id="task_sim_bills")]  # wrong password
+    + [dn.Pull("src_sim_mobile", "flaky", "pass_good", task_id="task_sim_bills", input={"fail_with": "source_error"})]
 )
 results = await dn.run_many(items, concurrency=10, respond="simulator")
 results

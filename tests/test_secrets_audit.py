@@ -102,7 +102,9 @@ def test_no_secret_leaks_from_any_flow(sim, tmp_path, caplog):
     destination = deck.event_destinations.create(name="audit", url="http://127.0.0.1:9/x", secret=WEBHOOK_SECRET)
     texts += [repr(destination), str(destination)]
     batch = dn.run_many_sync(
-        [dn.Pull("src_sim_power", USERNAME, PASSWORD, input={"months": 1})], respond={"code": "123456"}, deck=deck
+        [dn.Pull("src_sim_power", USERNAME, PASSWORD, task_id="task_sim_bills", input={"months": 1})],
+        respond={"code": "123456"},
+        deck=deck,
     )
     texts += [repr(batch), batch.frame.to_csv(), repr(batch[0])]
     totp_secret = pyotp.random_base32()

@@ -4,6 +4,7 @@ with one dashboard and an inbox of pending forms. Failures never stop the batch.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,10 +45,17 @@ class Pull:
     source_id: str
     username: str
     password: str = field(repr=False)
-    task_id: str = "task_sim_bills"
+    task_id: str = ""  # required: checked below, with a message that says what to pass
     input: dict[str, Any] | None = None
     external_id: str | None = None
     respond: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.task_id, str) or not self.task_id:
+            raise TypeError(
+                f"Pull({self.source_id!r}, ...) needs task_id=: the task to run once connected, "
+                "e.g. dn.Pull(source_id, username, password, task_id='task_...') (see deck.tasks.list())"
+            )
 
 
 Spec = Connect | RunTask | Pull
@@ -79,6 +87,8 @@ class Outcome:
     connection: ConnectJob | None = None
     run: RunJob | None = None
     error: str | None = None
+    error_type: str | None = None  # the code (or class) of an error that stopped the item
+    seconds: float | None = None  # how long the item took, from its start to its end
 
     @property
     def job(self) -> Job | None:
@@ -96,6 +106,48 @@ class Outcome:
     def output(self) -> Any:
         return self.run.output if self.run is not None else None
 
+    @property
+    def error_code(self) -> str | None:
+        """Why the item failed: Deck's error code, else what stopped it; None when it succeeded."""
+        if self.ok:
+            return None
+        errors = self.job.errors if self.job is not None else []
+        return next((e.code for e in errors if e.code), None) or self.error_type or self.status
+
+    def describe(self) -> dict[str, Any]:
+        """Who and what this item is, how it ended and how long it took (never a secret): the
+        dashboard's row."""
+        spec = self.spec
+        linked = spec.connection if isinstance(spec, RunTask) else None
+        source = getattr(spec, "source_id", None) or _source_of(linked)
+        if not source and self.run is not None and self.run.resource is not None:
+            source = self.run.resource.source_id
+        who = _who(getattr(spec, "username", None), getattr(spec, "external_id", None)) or _who_of(linked)
+        return {
+            "source": source or "",
+            "who": who,
+            "task": getattr(spec, "task_id", "") or "",
+            "status": self.status,
+            "seconds": self.seconds or 0.0,
+            "ok": self.ok,
+            "error_code": self.error_code or "",
+        }
+
+
+FRAME_COLUMNS = [
+    "index",
+    "kind",
+    "source",
+    "task",
+    "connection_id",
+    "run_id",
+    "status",
+    "ok",
+    "seconds",
+    "error_code",
+    "error",
+]
+
 
 class BatchResult(list):
     """The outcomes, in the order given; ``.frame`` tabulates them; ``.history`` has the frames."""
@@ -108,33 +160,94 @@ class BatchResult(list):
 
     @property
     def frame(self):
+        """One row per item: what, how it ended, how long it took. Usernames stay out of frames (as in
+        the history); the live dashboard names them."""
         import pandas as pd
 
-        rows = [
-            {
-                "index": o.index,
-                "kind": type(o.spec).__name__.lower(),
-                "connection_id": o.connection.id if o.connection else None,
-                "run_id": o.run.id if o.run else None,
-                "status": o.status,
-                "ok": o.ok,
-                "error": o.error or "; ".join(str(e) for e in (o.job.errors if o.job else [])) or None,
-            }
-            for o in self
-        ]
-        frame = pd.DataFrame(rows, columns=["index", "kind", "connection_id", "run_id", "status", "ok", "error"])
+        rows = []
+        for o in self:
+            described = o.describe()
+            rows.append(
+                {
+                    "index": o.index,
+                    "kind": type(o.spec).__name__.lower(),
+                    "source": described["source"] or None,
+                    "task": described["task"] or None,
+                    "connection_id": o.connection.id if o.connection else None,
+                    "run_id": o.run.id if o.run else None,
+                    "status": o.status,
+                    "ok": o.ok,
+                    "seconds": o.seconds,
+                    "error_code": o.error_code,
+                    "error": o.error or "; ".join(str(e) for e in (o.job.errors if o.job else [])) or None,
+                }
+            )
+        frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
         frame["status"] = frame["status"].astype("category")
         return frame
 
     @property
-    def history(self):
-        from deck_nb.history import history
+    def ids(self) -> set[str]:
+        """The connections and runs this batch created."""
+        return {job.id for o in self for job in (o.connection, o.run) if job is not None and job.id}
 
-        return history()
+    @property
+    def history(self):
+        """This batch's own history: the session's journal narrowed to the resources it created."""
+        from deck_nb.history import session_journal
+
+        return _batch_history_class()([session_journal()], self.ids)
 
     def __repr__(self) -> str:
         ok = sum(o.ok for o in self)
         return f"<BatchResult {ok}/{len(self)} ok>"
+
+
+def _who(username: str | None, external_id: str | None) -> str:
+    return " · ".join(x for x in (username, external_id) if x)
+
+
+def _source_of(connection: Any) -> str | None:
+    """The source of a RunTask's connection (a ConnectJob, a Connection or only an id)."""
+    return getattr(connection, "source_id", None) or getattr(getattr(connection, "resource", None), "source_id", None)
+
+
+def _who_of(connection: Any) -> str:
+    """The username or external id behind a RunTask's connection, else its id."""
+    if connection is None:
+        return ""
+    if isinstance(connection, ConnectJob):
+        external = connection.resource.external_id if connection.resource is not None else None
+        return _who(connection._username, connection._external_id or external) or (connection.id or "")
+    return getattr(connection, "external_id", None) or str(getattr(connection, "id", connection))
+
+
+def _batch_history_class():
+    from deck_nb.history import History
+
+    class BatchHistory(History):
+        """A History whose frames keep only the batch's connections and runs."""
+
+        def __init__(self, journals, ids: set[str]) -> None:
+            super().__init__(journals)
+            self.ids = ids
+
+        def frame(self, name: str):
+            frame = super().frame(name)
+            ids = self.ids
+            if name in ("credentials", "sessions"):  # the current API's: those the batch's runs used
+                runs = super().frame("runs")
+                link = name[:-1] + "_id"
+                ids = set(runs.loc[runs["id"].isin(ids), link].dropna()) if link in runs.columns else set()
+            column = "id" if "id" in frame.columns else "resource_id"
+            if column not in frame.columns:
+                return frame.iloc[0:0]
+            return frame[frame[column].isin(ids)].reset_index(drop=True)
+
+        def __repr__(self) -> str:
+            return f"<History of this batch: {len(self.ids)} connections and runs>"
+
+    return BatchHistory
 
 
 class InboxResponder(Responder):
@@ -195,12 +308,10 @@ async def run_many(
     adeck = client.to_async()
     show = in_kernel() if show is None else show
     if show and dashboard is None:
-        from IPython.display import display
-
         from deck_nb.widgets import Dashboard
 
         dashboard = Dashboard(len(specs), f"deck_nb batch of {len(specs)}")
-        display(dashboard.widget)
+        dashboard.show()
     default = InboxResponder(dashboard) if (respond is None and dashboard is not None) else None
     watcher = EventWatcher(adeck, interval=poll_interval, receiver=webhooks)
     gate = asyncio.Semaphore(concurrency)
@@ -214,8 +325,8 @@ async def run_many(
         if dashboard is None:
             return
 
-        def moved(_job: Job, old: str, new: str) -> None:
-            dashboard.move(None if old == "starting" else old, new)
+        def moved(job: Job, old: str, new: str) -> None:
+            dashboard.move(job.kind, None if old == "starting" else old, new)
 
         job.on_change = moved
 
@@ -225,6 +336,7 @@ async def run_many(
     async def one(outcome: Outcome) -> None:
         spec = outcome.spec
         async with gate:
+            started = time.monotonic()
             try:
                 responder = responder_for(spec)
                 if isinstance(spec, Connect | Pull):
@@ -250,24 +362,24 @@ async def run_many(
                 await drive(run)
             except (DeckError, ValueError, TypeError, TimeoutError) as exc:
                 outcome.error = f"{type(exc).__name__}: {exc}"
+                outcome.error_type = getattr(exc, "code", None) or type(exc).__name__
             finally:
+                outcome.seconds = time.monotonic() - started
                 job = outcome.job
                 if job is not None and job.id:
                     watcher.forget(job.id)
                 if dashboard is not None:
-                    dashboard.finish(
-                        job.card.title if job else "?",
-                        (job.id or "") if job else "",
-                        outcome.status,
-                        outcome.error or "",
-                    )
+                    dashboard.finish(**outcome.describe())
 
     try:
         await asyncio.gather(*(one(o) for o in outcomes))
     finally:
         await watcher.aclose()
-        requests, retries = adeck.stats.requests, adeck.stats.retries
         await adeck.close()
+        if dashboard is not None and hasattr(dashboard, "update_display"):
+            dashboard.update_display()  # the saved notebook's text line says how the batch ended
+    requests = adeck.stats.requests + watcher.requests
+    retries = adeck.stats.retries + watcher.retries
     return BatchResult(outcomes, watcher.polls, requests, retries)
 
 
