@@ -76,6 +76,10 @@ class KernelBrowser:
     def click(self, comm_id: str) -> None:
         self._comm(comm_id, {"method": "custom", "content": {"event": "click"}})
 
+    def send(self, comm_id: str, content: dict[str, Any]) -> None:
+        """A custom message from the page (anywidget's ``model.send(content)``)."""
+        self._comm(comm_id, {"method": "custom", "content": content})
+
     def _comm(self, comm_id: str, data: dict[str, Any]) -> None:
         self.kc.shell_channel.send(self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
 

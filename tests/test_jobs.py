@@ -244,7 +244,7 @@ def test_await_finishes_a_job_and_manual_submit_closes_the_open_form(deck):
         return finished, responder.form
 
     job, form = asyncio.run(cell())
-    assert job.ok and form.closed and "elsewhere" in form.status.value.lower()
+    assert job.ok and form.closed and "elsewhere" in form.note.lower()
 
 
 def test_job_repr_and_html_are_compact_and_hold_no_secret(deck):

@@ -1,8 +1,9 @@
-"""A real kernel runs ``await deck_nb.connect(...)``; the test plays the browser (comm messages a
-front end sends: update the field, click Submit) and sees the connection and the run finish."""
+"""A real kernel runs ``await deck_nb.connect(...)``; the test plays the browser (the comm message
+a form's page sends on Submit, carrying every value) and sees the connection and the run finish."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -18,15 +19,14 @@ def kernel(sim):
     browser.close()
 
 
-def _answer_form(kernel: KernelBrowser, seen: set[str], fill) -> None:
-    """Wait for a new Submit button, fill its form's first field, click it."""
-    kernel.pump(lambda k: k.find(model="ButtonModel", description="Submit", after=seen) is not None)
-    button = kernel.find(model="ButtonModel", description="Submit", after=seen)
-    field = kernel.find(dom_class="deck-nb-field-0", after=seen)
-    assert field is not None, kernel.models
-    fill(field)
-    kernel.click(button)
+def _answer_form(kernel: KernelBrowser, seen: set[str], answer) -> dict:
+    """Wait for a new form, then send what its page sends on Submit: every value in one message."""
+    kernel.pump(lambda k: k.find(dom_class="deck-nb-form", after=seen) is not None)
+    form = kernel.find(dom_class="deck-nb-form", after=seen)
+    state = kernel.models[form]
+    kernel.send(form, {"event": "submit", "values": answer(state["controls"])})
     seen.update(kernel.models)
+    return state
 
 
 def test_await_connect_in_a_cell_is_answered_through_the_widget_comms(kernel):
@@ -36,12 +36,13 @@ def test_await_connect_in_a_cell_is_answered_through_the_widget_comms(kernel):
         "print('STATUS', job.status, [r.outcome for r in job.interactions])"
     )
     seen: set[str] = set()
-    _answer_form(kernel, seen, lambda field: kernel.type_into(field, value="000000"))
-    _answer_form(kernel, seen, lambda field: kernel.type_into(field, value="123456"))
+    first = _answer_form(kernel, seen, lambda controls: {controls[0]["name"]: "000000"})
+    second = _answer_form(kernel, seen, lambda controls: {controls[0]["name"]: "123456"})
     kernel.pump(lambda k: "STATUS" in k.printed())
     assert "STATUS connected ['rejected', 'accepted']" in kernel.printed(), kernel.errors
-    # the form's code was cleared after submit: no widget state holds it
-    assert all(state.get("value") != "123456" for state in kernel.models.values())
+    assert first["controls"][0]["label"] == second["controls"][0]["label"] == "Verification code"
+    # no widget state ever held the code: the page sent it in a message, not as state
+    assert "123456" not in json.dumps(kernel.models) and "000000" not in json.dumps(kernel.models)
 
 
 def test_account_selection_mid_run_through_a_dropdown(kernel):
@@ -54,14 +55,14 @@ def test_account_selection_mid_run_through_a_dropdown(kernel):
     seen: set[str] = set()
     chosen = {}
 
-    def pick_second(field):
-        chosen["label"] = kernel.models[field]["_options_labels"][1]
-        kernel.type_into(field, index=1)
+    def pick_second(controls):
+        chosen.update(controls[0]["options"][1])
+        return {controls[0]["name"]: controls[0]["options"][1]["value"]}
 
     _answer_form(kernel, seen, pick_second)
     kernel.pump(lambda k: "STATUS" in k.printed())
-    assert "STATUS completed acct_sav_" in kernel.printed(), kernel.errors
-    assert chosen["label"].startswith("Savings")
+    assert f"STATUS completed {chosen['value']}" in kernel.printed(), kernel.errors
+    assert chosen["value"].startswith("acct_sav_") and chosen["label"].startswith("Savings")
 
 
 def test_sync_wait_in_a_kernel_with_the_form_refuses_and_points_to_await(kernel):

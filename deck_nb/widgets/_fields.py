@@ -1,4 +1,5 @@
-"""The tested mapping table from an interaction field to a widget, and from widget value to answer.
+"""The tested mapping table from an interaction field to a form control, and from what a person
+typed to the answer sent. Pure (no ipywidgets): the console responder and headless code use it too.
 
 Built from ``fields`` alone, never from the interaction's ``type``: sources add verification methods
 at any time. Rules are ordered and exclusive; the first that matches wins.
@@ -8,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from deck_nb.client import Field
 
 PASSWORD_LIKE = re.compile(r"pass(word|code|phrase)?|pin|secret|otp|cvv|ssn", re.IGNORECASE)
+KINDS = ("text", "masked", "number", "dropdown", "checkbox")
 
 
 class FieldValueError(ValueError):
@@ -33,21 +35,24 @@ def is_secret(field: Field) -> bool:
 class Rule:
     name: str
     matches: Callable[[Field], bool]
-    widget: str  # the ipywidgets class name
+    kind: str  # the control the page draws: one of KINDS
     parse: Callable[[Any, Field], Any]
 
 
 def _parse_text(value: Any, field: Field) -> Any:
-    text = "" if value is None else str(value)
+    text = "" if value is None or isinstance(value, bool) else str(value)
     return text.strip() or None
 
 
 def _parse_number(value: Any, field: Field) -> Any:
     text = _parse_text(value, field)
-    if text is None:
+    if text is None:  # empty is "not given", never 0
         return None
+    digits = text.replace(",", "").replace("_", "")
+    if re.fullmatch(r"[+-]?\d+", digits):
+        return int(digits)  # exactly, however long (a float would round it)
     try:
-        number = float(text.replace(",", "").replace("_", ""))
+        number = float(digits)
     except ValueError:
         raise FieldValueError(f"{field.display_label} must be a number") from None
     if not math.isfinite(number):
@@ -56,22 +61,62 @@ def _parse_number(value: Any, field: Field) -> Any:
 
 
 def _parse_choice(value: Any, field: Field) -> Any:
+    if value is None or value == "":
+        return None
+    if not any(option.value == value for option in field.options or []):
+        raise FieldValueError(f"{field.display_label}: choose one of the options")
     return value
 
 
 def _parse_bool(value: Any, field: Field) -> Any:
-    return bool(value)
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "on", "yes", "1"))
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("choice", lambda f: bool(f.options), "Dropdown", _parse_choice),
-    Rule("boolean", lambda f: f.type == "boolean", "Checkbox", _parse_bool),
-    Rule("secret number", lambda f: f.type == "number" and is_secret(f), "Password", _parse_number),
-    Rule("number", lambda f: f.type == "number", "Text", _parse_number),
-    Rule("secret", is_secret, "Password", _parse_text),
-    Rule("text", lambda f: True, "Text", _parse_text),  # string, and any type no client knows
+    Rule("choice", lambda f: bool(f.options), "dropdown", _parse_choice),
+    Rule("boolean", lambda f: f.type == "boolean", "checkbox", _parse_bool),
+    Rule("secret number", lambda f: f.type == "number" and is_secret(f), "masked", _parse_number),
+    Rule("number", lambda f: f.type == "number", "number", _parse_number),
+    Rule("secret", is_secret, "masked", _parse_text),
+    Rule("text", lambda f: True, "text", _parse_text),  # string, and any type no client knows
 )
 
 
 def rule_for(field: Field) -> Rule:
     return next(rule for rule in RULES if rule.matches(field))
+
+
+def control(field: Field) -> dict[str, Any]:
+    """What the page needs to draw one field: never a value."""
+    rule = rule_for(field)
+    described: dict[str, Any] = {
+        "name": field.name,
+        "kind": rule.kind,
+        "label": field.display_label,
+        "masked": rule.kind == "masked",
+        "numeric": field.type == "number",
+        "required": field.required and rule.kind != "checkbox",  # an unticked box is an answer
+        "placeholder": "" if field.type in ("string", "boolean") or field.options else field.type,
+    }
+    if rule.kind == "dropdown":
+        described["options"] = [{"label": o.label or str(o.value), "value": o.value} for o in field.options or []]
+    return described
+
+
+def check_answer(fields: Iterable[Field], typed: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the inputs to send, a complaint per field name): the inputs count only when no complaint."""
+    inputs: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in fields:
+        rule = rule_for(field)
+        try:
+            value = rule.parse(typed.get(field.name), field)
+        except FieldValueError as exc:
+            errors[field.name] = str(exc)
+            continue
+        if value is None:
+            if field.required:
+                errors[field.name] = f"{field.display_label} is required"
+            continue
+        inputs[field.name] = value
+    return inputs, errors

@@ -1,67 +1,55 @@
-"""The form an interaction becomes: one widget per field, the source's message as escaped text,
-required-field checks before submit, server errors shown by the field they name, a countdown, and
-values cleared once submitted or expired so nothing secret lingers in widget state."""
+"""The form an interaction becomes: one control per field, the source's message as escaped text,
+checks on submit with each complaint beside its field, the attempts left, a countdown, and a page
+that is disabled and cleared once the answer is sent or the prompt is gone.
+
+How the values travel, and why: the page (an anywidget ES module, ``_form_page.py``) keeps what a
+person types to itself and sends **every value in one custom message** when Submit is pressed
+(``model.send({event: "submit", values})``). Python judges them here (``_fields.check_answer``) and
+answers with synced traits that hold no value (complaints, a note, ``closed``). Nothing depends on
+syncing a value key by key: while a cell awaits, ipykernel 7.4 handles widget state updates
+concurrently without the idle status the ipywidgets front end waits for, so it holds back every
+update after the first and a person's typing would arrive cut to its first key. Custom messages are
+never held back. And since values are never traits, no password or code can reach saved widget
+state.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import html
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import ipywidgets as w
+import anywidget
+import traitlets
 
-from deck_nb.client import DeckError, Field, Interaction
+from deck_nb.client import DeckError, Interaction
 
-from ._fields import FieldValueError, rule_for
-
-_ERROR_STYLE = "color: var(--jp-error-color1, #c62828); font-size: 0.9em"
-_MUTED_STYLE = "color: var(--jp-ui-font-color2, #666); font-size: 0.9em"
-
-
-def _text(message: str, style: str = "") -> str:
-    """Source text is shown, never rendered: escape every character of markup."""
-    return f"<span style='{style}'>{html.escape(message)}</span>" if message else ""
+from ._fields import check_answer, control, rule_for
+from ._form_page import CSS, ESM
 
 
-class _FieldInput:
-    def __init__(self, field: Field, index: int) -> None:
-        self.field = field
-        self.rule = rule_for(field)
-        label = field.display_label + ("" if field.required else " (optional)")
-        common = {"description": label, "style": {"description_width": "initial"}}
-        if self.rule.widget == "Dropdown":
-            options = [(o.label or str(o.value), o.value) for o in field.options or []]
-            self.widget = w.Dropdown(options=options, value=None, **common)
-        elif self.rule.widget == "Checkbox":
-            self.widget = w.Checkbox(value=False, indent=False, **common)
-        elif self.rule.widget == "Password":
-            self.widget = w.Password(value="", **common)
-        else:
-            placeholder = "number" if field.type == "number" else ("" if field.type == "string" else field.type)
-            self.widget = w.Text(value="", placeholder=placeholder, **common)
-        self.widget.add_class("deck-nb-field")
-        self.widget.add_class(f"deck-nb-field-{index}")
-        self.error = w.HTML(value="")
-        self.box = w.VBox([self.widget, self.error])
+class FormWidget(anywidget.AnyWidget):
+    """The displayed form: descriptions and verdicts only, never a value typed into it."""
 
-    def value(self) -> Any:
-        return self.rule.parse(self.widget.value, self.field)
+    _esm = ESM
+    _css = CSS
+    title = traitlets.Unicode("").tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    controls = traitlets.List().tag(sync=True)
+    errors = traitlets.Dict().tag(sync=True)  # field name (or "" for the form) -> complaint
+    note = traitlets.Unicode("").tag(sync=True)
+    attempts = traitlets.Unicode("").tag(sync=True)
+    countdown = traitlets.Unicode("").tag(sync=True)
+    closed = traitlets.Bool(False).tag(sync=True)
+    verdicts = traitlets.Int(0).tag(sync=True)  # one more per submit judged: the page may type again
 
-    def set(self, value: Any) -> None:
-        if self.rule.widget == "Checkbox":
-            self.widget.value = bool(value)
-        elif self.rule.widget == "Dropdown":
-            self.widget.value = value
-        else:
-            self.widget.value = "" if value is None else str(value)
-
-    def clear(self) -> None:
-        self.widget.value = {"Checkbox": False, "Dropdown": None}.get(self.rule.widget, "")
-
-    def show_error(self, message: str | None) -> None:
-        self.error.value = _text(message or "", _ERROR_STYLE)
+    def __repr__(self) -> str:
+        """The one line shown where widgets cannot be (a terminal, GitHub, an untrusted notebook)."""
+        names = ", ".join(c["label"] for c in self.controls[:6]) + (" …" if len(self.controls) > 6 else "")
+        state = self.note or ("closed" if self.closed else "waiting for an answer")
+        heading = self.title or "deck_nb form"
+        return f"{heading} · {names} · {state}"
 
 
 class InteractionForm:
@@ -77,72 +65,69 @@ class InteractionForm:
         self.interaction = interaction
         self.on_submit = on_submit
         _check_fields(interaction)
-        self.inputs = [_FieldInput(field, i) for i, field in enumerate(interaction.fields)]
-        self._by_name = {i.field.name: i for i in self.inputs}
-        heading = _text(title or "", "font-weight: bold")
-        self.message = w.HTML(value=heading + ("<br>" if heading else "") + _text(interaction.message or ""))
-        self.message.add_class("deck-nb-message")
+        self.fields = list(interaction.fields)
+        self.controls = [control(field) for field in self.fields]
+        message = interaction.message or ""
         attempts = interaction.attempts_remaining
-        self.status = w.HTML(value=_text(f"{attempts} attempt(s) left" if attempts else "", _MUTED_STYLE))
-        self.countdown = w.HTML(value="")
-        self.button = w.Button(description="Submit", button_style="primary", icon="check")
-        self.button.add_class("deck-nb-submit")
-        self.button.on_click(lambda _: self.submit())
-        self.widget = w.VBox(
-            [self.message, *[i.box for i in self.inputs], w.HBox([self.button, self.countdown]), self.status]
+        said = "attempt" in message.lower()  # the source's own retry text already says how many are left
+        self.widget = FormWidget(
+            title=title or "",
+            message=message,
+            controls=self.controls,
+            attempts="" if attempts is None or said else f"{attempts} attempt{'s' if attempts != 1 else ''} left",
         )
         self.widget.add_class("deck-nb-form")
+        self.widget.on_msg(self._on_page_message)
         self._future: asyncio.Future[dict[str, Any]] | None = None
+        self._shown_left: int | None = None
         self.submitted: dict[str, Any] | None = None
         self.closed = False
         self.tick()
 
     def __repr__(self) -> str:
-        names = ", ".join(self._by_name)
+        names = ", ".join(f.name for f in self.fields)
         state = "closed" if self.closed else "open"
         return f"<InteractionForm {self.interaction.type} [{names}] {state}>"
 
-    # -- filling and submitting --------------------------------------------------------------
+    @property
+    def errors(self) -> dict[str, str]:
+        """The complaints shown beside the fields (``""``: about the whole form)."""
+        return dict(self.widget.errors)
 
-    def fill(self, **values: Any) -> InteractionForm:
-        unknown = sorted(set(values) - set(self._by_name))
+    @property
+    def note(self) -> str:
+        return self.widget.note
+
+    def kind_of(self, name: str) -> str:
+        """The control a field is drawn as: text, masked, number, dropdown or checkbox."""
+        return rule_for(next(f for f in self.fields if f.name == name)).kind
+
+    # -- what the page sends -----------------------------------------------------------------
+
+    def _on_page_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, Mapping) and content.get("event") == "submit":
+            values = content.get("values")
+            self._judge(values if isinstance(values, Mapping) else {})
+
+    def submit(self, values: Mapping[str, Any] | None = None) -> bool:
+        """What the page does on Submit: send every value in one message. True if it was accepted."""
+        unknown = sorted(set(values or {}) - {f.name for f in self.fields})
         if unknown:
-            raise KeyError(f"this form has no field {unknown[0]!r}; fields: {', '.join(self._by_name)}")
-        for name, value in values.items():
-            self._by_name[name].set(value)
-        return self
-
-    def fill_and_submit(self, **values: Any) -> bool:
-        """What a person does: type the values, click Submit (through the widgets' own API)."""
-        self.fill(**values)
-        self.button.click()
+            raise KeyError(f"this form has no field {unknown[0]!r}; fields: {', '.join(f.name for f in self.fields)}")
+        self.widget._handle_custom_msg({"event": "submit", "values": dict(values or {})}, [])
         return self.submitted is not None
 
-    def collect(self) -> dict[str, Any] | None:
-        """The inputs to send, or None after showing what is missing or wrong beside each field."""
-        inputs: dict[str, Any] = {}
-        ok = True
-        for item in self.inputs:
-            try:
-                value = item.value()
-            except FieldValueError as exc:
-                item.show_error(str(exc))
-                ok = False
-                continue
-            if value is None and item.field.required:
-                item.show_error(f"{item.field.display_label} is required")
-                ok = False
-                continue
-            item.show_error(None)
-            if value is not None:
-                inputs[item.field.name] = value
-        return inputs if ok else None
+    def fill_and_submit(self, **values: Any) -> bool:
+        """A person's answer, as the page would send it (text as typed, a box ticked, an option's value)."""
+        return self.submit(values)
 
-    def submit(self) -> None:
+    def _judge(self, typed: Mapping[str, Any]) -> None:
         if self.closed:
+            self._verdict(note=self.widget.note)
             return
-        inputs = self.collect()
-        if inputs is None:
+        inputs, errors = check_answer(self.fields, typed)
+        if errors:
+            self._verdict(errors=errors, note="Please correct the fields marked.")
             return
         self.submitted = inputs
         self.close("Submitted — waiting for the source…")
@@ -150,6 +135,12 @@ class InteractionForm:
             self._future.get_loop().call_soon_threadsafe(_resolve, self._future, inputs)
         if self.on_submit is not None:
             self.on_submit(inputs)
+
+    def _verdict(self, *, errors: dict[str, str] | None = None, note: str = "") -> None:
+        with self.widget.hold_sync():
+            self.widget.errors = errors or {}
+            self.widget.note = note
+            self.widget.verdicts += 1
 
     async def answer(self) -> dict[str, Any]:
         """Wait (in short steps, so Interrupt works) for the person to submit."""
@@ -173,21 +164,20 @@ class InteractionForm:
         """Reopen for correction with the server's complaint beside the named field."""
         self.closed = False
         self.submitted = None
-        self._set_disabled(False)
-        target = self._by_name.get(field or "")
-        if target is not None:
-            target.show_error(message)
-        else:
-            self.status.value = _text(message, _ERROR_STYLE)
+        key = field if any(f.name == field for f in self.fields) else ""
+        with self.widget.hold_sync():
+            self.widget.closed = False
+            self._verdict(errors={key: message}, note="")
+        self.tick()
 
     def close(self, note: str) -> None:
-        """Disable and clear: nothing typed stays in the widgets (or in saved widget state)."""
+        """Disable and clear the page: nothing typed stays in it (values were never widget state)."""
         self.closed = True
-        for item in self.inputs:
-            item.clear()
-        self._set_disabled(True)
-        self.status.value = _text(note, _MUTED_STYLE)
-        self.countdown.value = ""
+        self._shown_left = None
+        with self.widget.hold_sync():
+            self.widget.closed = True
+            self.widget.countdown = ""
+            self._verdict(note=note)
 
     def expire(self, note: str = "This prompt expired before an answer was sent.") -> None:
         self.close(note)
@@ -195,16 +185,16 @@ class InteractionForm:
             self._future.get_loop().call_soon_threadsafe(_fail, self._future)
 
     def tick(self, now: datetime | None = None) -> None:
+        """Count down to ``expires_at`` (when the source gives one); sends only whole-second changes."""
         expires = self.interaction.expires_at
         if expires is None or self.closed:
             return
-        left = (expires - (now or datetime.now(UTC))).total_seconds()
-        self.countdown.value = _text(f"{max(0, int(left))} s left", _MUTED_STYLE)
-
-    def _set_disabled(self, disabled: bool) -> None:
-        for item in self.inputs:
-            item.widget.disabled = disabled
-        self.button.disabled = disabled
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        left = max(0, int((expires - (now or datetime.now(UTC))).total_seconds()))
+        if left != self._shown_left:
+            self._shown_left = left
+            self.widget.countdown = f"{left} s left"
 
 
 class InteractionFormError(DeckError, ValueError):
@@ -221,7 +211,7 @@ def _check_fields(interaction: Interaction) -> None:
         seen.add(field.name)
 
 
-class FormExpired(Exception):
+class FormExpired(DeckError):
     """The interaction closed (timed out or was answered elsewhere) before the form was submitted."""
 
 
@@ -232,4 +222,4 @@ def _resolve(future: asyncio.Future, value: Any) -> None:
 
 def _fail(future: asyncio.Future) -> None:
     if not future.done():
-        future.set_exception(FormExpired())
+        future.set_exception(FormExpired("the prompt closed before the form was submitted"))
