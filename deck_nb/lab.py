@@ -21,7 +21,16 @@ def quickstart() -> Path:
 
 
 def command(args: argparse.Namespace) -> list[str]:
-    argv = [sys.executable, "-m", "jupyterlab", str(quickstart())]
+    """Serve the notebooks folder and make the quickstart the default page, so the URL JupyterLab
+    prints (and the browser it opens) lands on the quickstart itself, not on the Launcher."""
+    notebook = quickstart()
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={notebook.parent}",
+        f"--LabApp.default_url=/lab/tree/{notebook.name}",
+    ]
     if args.port:
         argv.append(f"--port={args.port}")
     if args.no_browser:
@@ -46,12 +55,23 @@ def run(args: argparse.Namespace) -> int:
         print("JupyterLab is not installed: pip install -e '.[notebook]'", file=sys.stderr)
         return 2
     env = {k: v for k, v in os.environ.items() if k != "DECK_NB_RESPONDER"}  # a person answers the forms
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        # Become JupyterLab (same process): Ctrl-C and a signal to this process reach the server
+        # itself, which then stops its kernels; no server is left behind a dead parent.
+        os.execve(sys.executable, argv, env)
     return subprocess.call(argv, env=env)
 
 
 def add_parser(commands) -> None:
-    lab = commands.add_parser("lab", help="open the quickstart in JupyterLab, on the embedded simulator")
+    lab = commands.add_parser(
+        "lab",
+        help="open the quickstart in JupyterLab, on the embedded simulator",
+        description="Start JupyterLab on the notebooks folder with the quickstart open. "
+        "With no DECK_API_KEY set, the notebooks use the embedded Deck simulator.",
+    )
     lab.add_argument("--port", type=int, default=0, help="port for JupyterLab (default: its own choice)")
-    lab.add_argument("--no-browser", action="store_true", help="do not open a browser; print the URL")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser; print the quickstart's URL")
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     lab.set_defaults(func=run)

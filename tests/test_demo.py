@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 
-import pytest
+import httpx
+import psutil
 
 
 def _demo(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -42,46 +49,69 @@ def test_bad_options_are_refused():
     assert result.returncode == 2 and "--months" in result.stderr
 
 
-def test_lab_opens_the_quickstart_in_jupyterlab():
-    import os
-    import socket
-    import time
-
-    import httpx
-
+def test_lab_prints_a_url_that_opens_the_quickstart_and_leaves_no_process(tmp_path):
     dry = subprocess.run([sys.executable, "-m", "deck_nb.cli", "lab", "--dry-run"], capture_output=True, text=True)
-    assert (
-        dry.returncode == 0
-        and "jupyterlab" in dry.stdout
-        and dry.stdout.strip().split()[3].endswith("notebooks/quickstart.ipynb")
-    )
+    assert dry.returncode == 0 and "jupyterlab" in dry.stdout
+    assert "--LabApp.default_url=/lab/tree/quickstart.ipynb" in dry.stdout
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    dirs = {name: tmp_path / name for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR")}
+    env = {k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}  # a new user's token: made up, printed
+    env.update({k: str(v) for k, v in dirs.items()})
     proc = subprocess.Popen(
         [sys.executable, "-m", "deck_nb.cli", "lab", "--no-browser", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "JUPYTER_TOKEN": "t0ken"},
+        env=env,
+        start_new_session=True,  # its own process group, so the test can end all of it
     )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    wanted = re.compile(rf"http://(?:localhost|127\.0\.0\.1):{port}/lab/tree/quickstart\.ipynb" + r"\?token=[0-9a-f]+")
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                response = httpx.get(
-                    f"http://localhost:{port}/api/contents/quickstart.ipynb",
-                    params={"token": "t0ken", "content": 0},
-                    timeout=1,
-                )
-                if response.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("JupyterLab did not come up")
-        assert response.json()["name"] == "quickstart.ipynb"
+        while not any(wanted.search(line) for line in list(lines)):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "no quickstart URL printed:\n" + "".join(lines)
+            time.sleep(0.2)
+        url = next(m.group(0) for line in list(lines) if (m := wanted.search(line)))
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200 and "JupyterLab" in page.text  # the URL itself opens the lab
+        contents = httpx.get(
+            f"http://127.0.0.1:{port}/api/contents/quickstart.ipynb",
+            params={"token": url.rsplit("=", 1)[1], "content": 0},
+        )
+        assert contents.status_code == 200  # and the quickstart is at that path
+        family = [proc.pid, *(c.pid for c in psutil.Process(proc.pid).children(recursive=True))]
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop_group(proc)
+    assert leftovers(family) == []
+
+
+def stop_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """End a process started with start_new_session=True and everything in its group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def leftovers(pids: list[int]) -> list[str]:
+    """The processes among ``pids`` still running (zombies already count as gone)."""
+    alive = []
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            if p.status() != psutil.STATUS_ZOMBIE:
+                alive.append(f"{pid} {' '.join(p.cmdline())[:120]}")
+        except psutil.NoSuchProcess:
+            continue
+    return alive
