@@ -212,7 +212,8 @@ def _open_and_run_all(page, url: str) -> None:
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         try:
             page.wait_for_function(
-                "() => /\\[(\\*|\\d+)\\]/.test(document.querySelector('.jp-CodeCell .jp-InputPrompt')?.innerText || '')",
+                "() => /\\[(\\*|\\d+)\\]/"
+                ".test(document.querySelector('.jp-CodeCell .jp-InputPrompt')?.innerText || '')",
                 timeout=15_000,
             )
             return
@@ -394,7 +395,8 @@ def _check_layout(form) -> None:
     fits = form.locator("select").evaluate(
         "s => { const probe = document.createElement('span'); probe.style.font = getComputedStyle(s).font;"
         " probe.style.whiteSpace = 'pre'; document.body.append(probe); let widest = 0;"
-        " for (const o of s.options) { probe.textContent = o.textContent; widest = Math.max(widest, probe.offsetWidth); }"
+        " for (const o of s.options) {"
+        "   probe.textContent = o.textContent; widest = Math.max(widest, probe.offsetWidth); }"
         " probe.remove(); return s.clientWidth >= widest; }"
     )
     assert fits
