@@ -23,7 +23,8 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand and option, each with its help text (``deck-nb <command> --help``)."""
     parser = argparse.ArgumentParser(prog="deck-nb", description="Drive Deck's browser agents from Python.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -57,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_demo_parser(commands)
     add_lab_parser(commands)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -12,8 +12,13 @@ SOURCES = {"src_sim_power": "Acme Power", "src_sim_bank": "Riverside Bank", "src
 
 
 def add_parser(commands) -> None:
-    demo = commands.add_parser("demo", help="the quickstart flow in a terminal, on the embedded simulator")
-    demo.add_argument("--months", type=int, default=6, help="bills to fetch (1-24)")
+    demo = commands.add_parser(
+        "demo",
+        help="the quickstart flow in a terminal, on the embedded simulator",
+        description="Connect to a simulated utility (you type its MFA code), fetch bills, and print the "
+        "bills and the run history as tables. Ctrl-C stops it.",
+    )
+    demo.add_argument("--months", type=int, default=6, help="bills to fetch, 1 to 24 (default: 6)")
     demo.add_argument("--headless", action="store_true", help="answer prompts with the simulator's magic values")
     demo.add_argument("--time-scale", type=float, default=0.5, help="simulator speed (default 0.5: twice as fast)")
     demo.set_defaults(func=run)
@@ -23,11 +28,21 @@ def _table(title: str, frame) -> None:
     import pandas as pd
 
     print(f"\n{title}")
+    seconds = [c for c in frame.columns if c.endswith("_s")]
+    frame = frame.assign(**{c: frame[c].round(1) for c in seconds})  # durations to a tenth of a second
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(frame.to_string(index=False) if len(frame) else "(none)")
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (KeyboardInterrupt, EOFError) as exc:
+        print("\nStopped." if isinstance(exc, KeyboardInterrupt) else "\nNo more input: stopped.", file=sys.stderr)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+
+
+def _run(args: argparse.Namespace) -> int:
     import deck_nb as dn
     from deck_nb.notebook import ConsoleResponder, SimulatorResponder
     from deck_nb.simulator import start

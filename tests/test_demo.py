@@ -40,8 +40,35 @@ def test_console_demo_asks_for_the_code_and_shows_a_retry():
     result = _demo(stdin="000000\n123456\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Enter the 6-digit code sent to your phone" in out and "2 attempt(s) left" in out
+    assert "Enter the 6-digit code sent to your phone" in out and "3 attempts left" in out
+    assert out.count("2 attempts left") == 1 and "attempt(s)" not in out  # said once, by the source
     assert "rejected" in out and "accepted" in out
+    durations = re.findall(r"\b\d+\.\d+\b", out.split("\nConnections\n", 1)[1])
+    assert durations and all(len(d.split(".")[1]) <= 2 for d in durations), durations  # rounded
+
+
+def test_ctrl_c_in_the_demo_ends_with_one_line():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deck_nb.cli", "demo", "--time-scale", "0.05"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seen = ""
+        deadline = time.monotonic() + 60
+        while "Verification code" not in seen:  # waiting for the person to type the code
+            assert time.monotonic() < deadline and proc.poll() is None, seen
+            seen += proc.stdout.read(1)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 130
+    assert err.strip() == "Stopped.", err  # one line, no traceback
 
 
 def test_bad_options_are_refused():
@@ -115,3 +142,19 @@ def leftovers(pids: list[int]) -> list[str]:
         except psutil.NoSuchProcess:
             continue
     return alive
+
+
+def test_every_subcommand_and_option_has_help_text():
+    import argparse
+
+    from deck_nb.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    listed = {c.dest: c.help for c in commands._choices_actions}
+    assert set(listed) == set(commands.choices) and all(listed.values()), listed
+    for name, sub in commands.choices.items():
+        for action in sub._actions:
+            assert action.help and action.help != argparse.SUPPRESS, f"deck-nb {name} {action.option_strings}"
+        shown = subprocess.run([sys.executable, "-m", "deck_nb.cli", name, "--help"], capture_output=True, text=True)
+        assert shown.returncode == 0 and "usage: deck-nb " + name in shown.stdout

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from deck_nb.client import DeckError, Field, Interaction
-from deck_nb.widgets._fields import FieldValueError, is_secret, rule_for
+from deck_nb.widgets._fields import FieldValueError, attempts_note, is_secret, rule_for
 
 from ._prompt import NoAnswer, Prompt, Responder, in_kernel
 
@@ -182,8 +182,8 @@ class ConsoleResponder(Responder):
         """Ask each field at the terminal, again until its value is valid."""
         interaction = prompt.interaction
         self._say(f"\n{prompt.title or 'Deck needs input'}: {interaction.message or interaction.type}")
-        if interaction.attempts_remaining is not None:
-            self._say(f"({interaction.attempts_remaining} attempt(s) left)")
+        if note := attempts_note(interaction.message, interaction.attempts_remaining):
+            self._say(f"({note})")
         if prompt.error is not None:
             self._say(f"The source refused that: {prompt.error.message}")
         inputs: dict[str, Any] = {}

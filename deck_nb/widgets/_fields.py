@@ -120,3 +120,10 @@ def check_answer(fields: Iterable[Field], typed: Mapping[str, Any]) -> tuple[dic
             continue
         inputs[field.name] = value
     return inputs, errors
+
+
+def attempts_note(message: str | None, attempts_remaining: int | None) -> str:
+    """ "2 attempts left", said once: empty when unknown or when the source's message already says it."""
+    if attempts_remaining is None or "attempt" in (message or "").lower():
+        return ""
+    return f"{attempts_remaining} attempt{'' if attempts_remaining == 1 else 's'} left"

@@ -25,7 +25,7 @@ import traitlets
 
 from deck_nb.client import DeckError, Interaction
 
-from ._fields import check_answer, control, rule_for
+from ._fields import attempts_note, check_answer, control, rule_for
 from ._form_page import CSS, ESM
 
 
@@ -67,14 +67,11 @@ class InteractionForm:
         _check_fields(interaction)
         self.fields = list(interaction.fields)
         self.controls = [control(field) for field in self.fields]
-        message = interaction.message or ""
-        attempts = interaction.attempts_remaining
-        said = "attempt" in message.lower()  # the source's own retry text already says how many are left
         self.widget = FormWidget(
             title=title or "",
-            message=message,
+            message=interaction.message or "",
             controls=self.controls,
-            attempts="" if attempts is None or said else f"{attempts} attempt{'s' if attempts != 1 else ''} left",
+            attempts=attempts_note(interaction.message, interaction.attempts_remaining),
         )
         self.widget.add_class("deck-nb-form")
         self.widget.on_msg(self._on_page_message)
