@@ -11,16 +11,20 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).parent
-CHECK = "# NBVAL_CHECK_OUTPUT\n"
-IGNORE = "# NBVAL_IGNORE_OUTPUT\n"
+# nbval markers are cell tags (a reader never sees them): "check" cells must print the same output
+# each run; "ignore" cells only must run without error (timings, ids, widgets).
+CHECK = "nbval-check-output"
+IGNORE = "nbval-ignore-output"
 
 
 def md(text: str):
     return nbformat.v4.new_markdown_cell(text.strip())
 
 
-def code(text: str):
-    return nbformat.v4.new_code_cell(text.strip())
+def code(tag: str, text: str):
+    cell = nbformat.v4.new_code_cell(text.strip())
+    cell.metadata["tags"] = [tag]
+    return cell
 
 
 QUICKSTART = [
@@ -37,13 +41,13 @@ touched. Its MFA code is `123456`; any password but `pass_bad` works.
 Run the cells in order (or *Run All*: it pauses at each form and resumes when you submit).
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 import deck_nb as dn
 
 deck = dn.default_deck()  # no DECK_API_KEY set: the embedded simulator
 deck
-"""
+""",
     ),
     md("""
 ## 1. Connect to a source
@@ -53,17 +57,17 @@ notebook — so deck_nb asks for it in a masked field. Then the source asks for 
 built from the interaction's `fields` appears. Type `123456` and press **Submit**.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 conn = await dn.connect("src_sim_power", username="ada")
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(conn.status)
 print([(r.type, r.outcome) for r in conn.interactions])
-"""
+""",
     ),
     md("""
 ## 2. Run a task
@@ -71,10 +75,10 @@ print([(r.type, r.outcome) for r in conn.interactions])
 A task run fetches data through the connection. Acme Power asks nothing more during runs.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 run = await dn.run_task("task_sim_bills", conn, input={"months": 6})
-"""
+""",
     ),
     md("""
 ## 3. The bills, as a DataFrame
@@ -84,17 +88,17 @@ The simulator's data depend only on the source, user, task and input, so these n
 same every time.
 """),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 bills = dn.outputs_frame(run)
 bills[["statement_date", "amount_due", "currency", "usage_kwh"]]
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(f"{len(bills)} bills, {bills['amount_due'].sum():.2f} USD in total")
-"""
+""",
     ),
     md("""
 ## 4. The story of how we got it
@@ -103,16 +107,16 @@ Every status change, prompt, answer (field names and outcome, never values) and 
 session's history, as DataFrames.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 dn.history().runs
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 dn.history().interactions[["resource_kind", "type", "field_names", "outcome"]]
-"""
+""",
     ),
 ]
 
@@ -125,68 +129,69 @@ Every case of Deck's Interactions page, on the embedded simulator. Cells without
 form for you to answer; cells with `respond=` answer from code, to show a specific path (a wrong
 code, a lockout…). Headless runs (CI) answer the forms from a responder switch instead.
 
-Simulator answers: MFA code `123456`, security answer `rex`.
+The simulator's answers, for the forms below: MFA code `123456`; security answer `rex`; any account;
+Novel Auth Co's PIN `123456` (its other fields take anything). Any password but `pass_bad` works.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 import time
 
 import deck_nb as dn
 from deck_nb import client
 
 deck = dn.default_deck()
-"""
+""",
     ),
     md("""
 ## MFA at login
-A one-time code; the form is built from the interaction's single `code` field.
+A one-time code; the form is built from the interaction's single `code` field. Type `123456`.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 power = await dn.connect("src_sim_power", username="grace", password="pass_good")
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(power.status, [(r.type, r.field_names, r.outcome) for r in power.interactions])
-"""
+""",
     ),
     md("""
 ## Several interactions in sequence: MFA, then a security question
-Riverside Bank asks for a code, then *What was the name of your first pet?* Each prompt is a
-separate interaction; deck_nb handles them one after another.
+Riverside Bank asks for a code (`123456`), then *What was the name of your first pet?* (`rex`).
+Each prompt is a separate interaction; deck_nb handles them one after another.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 bank = await dn.connect("src_sim_bank", username="grace", password="pass_good")
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(bank.status, [(r.type, r.outcome) for r in bank.interactions])
-"""
+""",
     ),
     md("""
 ## Account selection in the middle of a run
 The bank asks which account to use while the task runs. The field carries `options`, so the form
-shows a dropdown.
+shows a dropdown: pick any account.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 statements = await dn.run_task("task_sim_statements", bank)
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(statements.status, statements.interactions[0].type, len(statements.output["transactions"]), "transactions")
-"""
+""",
     ),
     md("""
 ## A wrong code, and the retry
@@ -194,52 +199,53 @@ The source rejects the first code; Deck asks again with an updated prompt and on
 Here the answers come from code: `respond={"code": [first try, second try]}`.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 retried = await dn.connect("src_sim_power", username="grace", password="pass_good",
                            respond={"code": ["000000", "123456"]})
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 for r in retried.interactions:
     print(r.outcome, "|", r.message, "| attempts left:", r.attempts_remaining)
 print(retried.status)
-"""
+""",
     ),
     md("""
 ## Lockout: too many wrong codes → `auth_invalid`
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 locked = await dn.connect("src_sim_power", username="grace", password="pass_good", respond={"code": "000000"})
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(locked.status, [str(e) for e in locked.errors])
-"""
+""",
     ),
     md("""
 ## An interaction type no client knows
 Sources add verification methods at any time. Novel Auth Co asks for a `device_confirmation` with
 six fields of mixed types — text, a number (masked: it is a PIN), a checkbox, a choice, a secret and
 a type deck_nb has never seen (`date`, shown as text). The form comes from the fields alone.
+The simulator checks the PIN: type `123456`; the other fields take any value.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 novel = await dn.connect("src_sim_novel", username="grace", password="pass_good")
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(novel.status, novel.interactions[0].type, novel.interactions[0].field_names)
-"""
+""",
     ),
     md("""
 ## Timeouts
@@ -248,8 +254,8 @@ If nobody answers before the window closes, a connection ends `disconnected` and
 running 100× faster, and a responder that takes too long.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 fast = dn.simulator.start(time_scale=0.01)
 fast_deck = dn.Deck(api_key=fast.api_key, base_url=fast.base_url)
 
@@ -260,14 +266,14 @@ def too_slow(interaction):
 late = await dn.connect("src_sim_power", username="grace", password="pass_good", respond=too_slow, deck=fast_deck)
 mobile = await dn.connect("src_sim_mobile", username="grace", password="pass_good", respond={}, deck=fast_deck)
 late_run = await dn.run_task("task_sim_usage", mobile, respond=too_slow, deck=fast_deck)
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print("connection:", late.status, [e.code for e in late.errors])
 print("task run:  ", late_run.status, [e.code for e in late_run.errors])
-"""
+""",
     ),
     md("""
 ## The error table, and how to handle each row
@@ -275,8 +281,8 @@ deck_nb raises typed errors (`deck_nb.client.…`) carrying `type`, `code`, `fie
 `request_id`. Branch on the class or on `code`; the message is for people.
 """),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 pending = deck.connections.create("src_sim_power", username="grace", password="pass_good")
 
 # Interaction submitted when not required → interaction_not_required (HTTP 400)
@@ -306,14 +312,14 @@ try:
     locked.raise_for_status()
 except dn.JobFailed as e:
     print(type(e).__name__, [x.code for x in e.errors])
-"""
+""",
     ),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 fast_deck.close()
 fast.stop()
-"""
+""",
     ),
 ]
 
@@ -330,16 +336,16 @@ To keep this notebook quick the prompts are answered by the simulator responder;
 `respond=` to answer them yourself in the inbox.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 import deck_nb as dn
 
 deck = dn.default_deck()
-"""
+""",
     ),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 accounts = [f"user{i:02d}" for i in range(8)]
 items = (
     [dn.Pull("src_sim_power", u, "pass_good", task_id="task_sim_bills", input={"months": 12}) for u in accounts]
@@ -350,73 +356,73 @@ items = (
 )
 results = await dn.run_many(items, concurrency=10, respond="simulator")
 results
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 results.frame.groupby(["kind", "status"], observed=True).size()
-"""
+""",
     ),
     md("""
 ## The history frames
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 history = dn.history()
 history.runs.head()
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 print(history.runs.dtypes.to_string())
-"""
+""",
     ),
     md("""
 ## Summaries: success and interaction rates, failure reasons, time to answer
 """),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 history.summary()[["runs", "success_rate", "interaction_rate"]]
-"""
+""",
     ),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 history.failure_reasons()
-"""
+""",
     ),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 history.time_to_answer()
-"""
+""",
     ),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 import matplotlib.pyplot as plt
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.5))
 history.plot_success(ax=left)
 history.plot_time_to_answer(ax=right)
 plt.tight_layout()
-"""
+""",
     ),
     md("""
 ## The data itself
 `outputs_frame` flattens every run's output; here, electricity bills per account.
 """),
     code(
-        CHECK
-        + """
+        CHECK,
+        """
 bills = dn.outputs_frame([o.run for o in results if o.run is not None and o.run.task_id == "task_sim_bills"])
 per_account = bills.groupby("account_number")["amount_due"].agg(["count", "sum"]).round(2)
 per_account
-"""
+""",
     ),
     md("""
 ## Keep it
@@ -424,12 +430,12 @@ Every frame exports to parquet or CSV; history files from several sessions combi
 `dn.History.load(a, b, ...)`.
 """),
     code(
-        IGNORE
-        + """
+        IGNORE,
+        """
 import tempfile
 
 print([p.name for p in history.export(tempfile.mkdtemp(), "csv")])
-"""
+""",
     ),
 ]
 
@@ -445,7 +451,15 @@ def build(names: list[str]) -> None:
             continue
         nb = nbformat.v4.new_notebook(cells=cells)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+        client = NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(HERE)}},
+            store_widget_state=False,  # no stale widget state in the committed notebooks
+        )
+        client.execute()
+        nb.metadata.pop("widgets", None)
         nbformat.write(nb, HERE / name)
         print("wrote", name)
 
