@@ -34,3 +34,36 @@ def test_notebooks_were_saved_executed_and_without_errors(path):
     assert all(c.get("execution_count") for c in code), "save the notebook executed (python notebooks/build.py)"
     errors = [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbval_markers_are_cell_tags_not_text_a_reader_sees(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not [c.source[:40] for c in code if "NBVAL" in c.source.upper()]
+    tags = [set(c.metadata.get("tags", [])) & {"nbval-check-output", "nbval-ignore-output"} for c in code]
+    assert all(len(t) == 1 for t in tags), "every code cell says whether its output is checked"
+    assert any("nbval-check-output" in t for t in tags)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stale_widget_state(path):
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata  # views of a kernel long gone would only show errors
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the job card's and the dashboard's one-line text/plain come with their own change (view.py, "
+    "dashboard.py); rebuild the notebooks (python notebooks/build.py) once it is in, then drop this mark",
+)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_widget_outputs_read_as_one_line(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                plain = "".join(data.get("text/plain", ""))
+                assert plain and "\n" not in plain.strip(), plain
+                assert "children=" not in plain and "value=" not in plain, plain  # not a widget's raw repr
