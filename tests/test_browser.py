@@ -156,6 +156,7 @@ def jupyter(tmp_path, deck_sim):
 
         return base + url.format(token=token, name="{name}"), work, note_family
 
+    before = {c.pid for c in psutil.Process().children(recursive=True)}
     yield serve
     for server, family in started:
         try:
@@ -164,6 +165,10 @@ def jupyter(tmp_path, deck_sim):
             pass
         _stop_group(server, family)
         assert _alive(family) == [], "processes left behind"
+    # nor any browser, server or kernel this test started some other way
+    mine = [c.pid for c in psutil.Process().children(recursive=True) if c.pid not in before]
+    strays = [p for p in _alive(mine) if any(n in p for n in ("chrom", "jupyter", "ipykernel", "playwright"))]
+    assert strays == [], "processes left behind"
 
 
 def _stop_group(proc: subprocess.Popen, family: list[int]) -> None:
