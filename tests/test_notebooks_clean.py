@@ -52,11 +52,6 @@ def test_no_stale_widget_state(path):
     assert "widgets" not in nb.metadata  # views of a kernel long gone would only show errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the job card's and the dashboard's one-line text/plain come with their own change (view.py, "
-    "dashboard.py); rebuild the notebooks (python notebooks/build.py) once it is in, then drop this mark",
-)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_widget_outputs_read_as_one_line(path):
     nb = nbformat.read(path, as_version=4)
