@@ -6,7 +6,6 @@ import logging
 import pickle
 import time
 
-import httpx
 import pytest
 from clients import Runner
 
@@ -304,21 +303,24 @@ class TestRetries:
         assert runner.raw.stats.rate_limited >= 1 and runner.raw.stats.retries >= 1
 
 
-@pytest.mark.deck_simulator(clock="manual", rate_limit="200/10s")
-def test_a_burst_of_500_calls_is_paced_with_no_429(make, sim, mode):
-    runner = make(max_retries=0)
+@pytest.mark.deck_simulator(clock="manual", rate_limit="20/1s")
+def test_a_burst_of_2_5_windows_is_paced_with_no_429(make, sim, mode):
+    """Deck's 200 / 10 s scaled down to 20 / 1 s on both sides: the same pacing logic in ~2 s."""
+    runner = make(max_retries=0, rate_limit=(20, 1.0))
+    started = time.monotonic()
     if mode == "sync":
-        for _ in range(500):
+        for _ in range(50):
             runner.deck.test()
     else:
         import asyncio
 
         async def burst():
-            await asyncio.gather(*(runner.raw.test() for _ in range(500)))
+            await asyncio.gather(*(runner.raw.test() for _ in range(50)))
 
         runner.loop.run_until_complete(burst())
     assert runner.raw.stats.rate_limited == 0
-    assert sim.stats()["rate_limited"] == 0
+    assert sim.stats()["rate_limited"] == 0 and sim.stats()["requests"] >= 50
+    assert time.monotonic() - started >= 2.0  # paced: 50 calls need three windows
 
 
 class TestWaiting:
@@ -487,9 +489,27 @@ class TestConfiguration:
             _config._embedded.stop()
 
     def test_user_agent_and_auth_headers(self, make):
-        raw = make().raw
-        assert raw._http.headers["User-Agent"].startswith("deck_nb/")
-        assert isinstance(raw._http, httpx.Client | httpx.AsyncClient)
+        """What reaches the wire: a loopback server records the headers of one call."""
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        from deck_nb._serve import ServerThread
+
+        seen = []
+
+        async def test(request):
+            seen.append(dict(request.headers))
+            return JSONResponse({"status": "ready", "environment": "test"})
+
+        server = ServerThread(Starlette(routes=[Route("/v2/test", test)]), host="127.0.0.1", port=0).start()
+        try:
+            make(api_key="sk_test_wire123", base_url=f"{server.root_url}/v2").deck.test()
+        finally:
+            server.stop()
+        assert len(seen) == 1
+        assert seen[0]["authorization"] == "Bearer sk_test_wire123"
+        assert seen[0]["user-agent"].startswith(f"deck_nb/{deck_nb.__version__}")
 
     def test_context_managers_close(self, sim):
         with deck_nb.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:

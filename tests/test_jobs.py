@@ -223,6 +223,15 @@ def test_wait_timeout_is_honoured_and_waiting_again_resumes(deck):
     assert job.wait(timeout=20).status == "connected" and job.card.note == ""
 
 
+@pytest.mark.deck_simulator(clock="manual", rate_limit="off")  # connecting lasts until the test says so
+def test_a_wait_timeout_bounds_the_wait_on_a_manual_clock(deck):
+    job = dn.connect("src_sim_power", "ada", "pw", respond={}, deck=deck)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        job.wait(timeout=0.2)
+    assert 0.15 <= time.monotonic() - started < 2 and job.status == "connecting"
+
+
 def test_sync_wait_with_a_widget_responder_inside_a_running_loop_points_to_await(deck):
     async def in_kernel_like_cell():
         job = dn.connect("src_sim_power", "ada", "pw", respond=WidgetResponder(), deck=deck)

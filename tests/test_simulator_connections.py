@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from typing import ClassVar
 
 import pytest
@@ -231,13 +232,20 @@ def test_concurrent_submissions_exactly_one_wins(api, sim):
     conn = api.open("src_sim_power")
     api.advance(2)
 
-    def submit(_):
-        return api.answer_connection(conn["id"], code="123456").status_code
+    sim.set_faults(latency_ms=300)  # every request waits inside the server: all 16 are there at once
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(submit, range(16)))
-    assert statuses.count(200) == 1
-    assert statuses.count(400) == 15
+    def submit(_):
+        return api.answer_connection(conn["id"], code="123456")
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(submit, range(16)))
+    assert time.monotonic() - started < 16 * 0.3 / 2  # they overlapped, not one after another
+    sim.set_faults()
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(200) == 1 and statuses.count(400) == 15
+    assert {error_of(r)["code"] for r in responses if r.status_code == 400} == {"interaction_not_required"}
+    assert api.connection(conn["id"])["status"] == "connecting"
 
 
 def test_disconnect_is_idempotent_and_emits_once(api):

@@ -216,10 +216,17 @@ class TestWebhooks:
             ),
             201,
         )
-        conn = api.open("src_sim_mobile")
-        api.advance(2)
-        receiver.wait(1)
-        time.sleep(0.2)
+        witness = _Receiver()  # subscribed to everything: shows what else was sent meanwhile
+        try:
+            api.ok(api.post("event-destinations", {"name": "w", "webhook": {"url": witness.url}, "events": ["*"]}), 201)
+            conn = api.open("src_sim_mobile")
+            api.advance(2)
+            witness.wait(2)
+            receiver.wait(1)
+        finally:
+            witness.close()
+        sent = [json.loads(b)["type"] for _, b in witness.received]
+        assert "connection.connecting" in sent and "connection.connected" in sent
         assert len(receiver.received) == 1  # only the subscribed type
         headers, body = receiver.received[0]
         event = Webhook(secret).verify(body, headers)
@@ -310,8 +317,12 @@ class TestControl:
 
     def test_manual_clock_stands_still(self, api, sim):
         conn = api.open("src_sim_power")
+        before = sim.control("GET", "config")["now"]
         time.sleep(0.3)
+        assert sim.control("GET", "config")["now"] == before  # a real clock would have moved 0.3 s
         assert api.connection(conn["id"])["status"] == "connecting"
+        sim.advance(2)  # the advance, not the wall clock, ends the phase
+        assert api.connection(conn["id"])["status"] == "interaction_required"
         assert sim.control("GET", "config")["clock"] == "manual"
 
     def test_reset_forgets_everything(self, api, sim):
