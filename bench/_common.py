@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import httpx
+
 READY = re.compile(r"ready at (\S+) — API key (\S+)")
 
 
@@ -35,6 +37,16 @@ def simulator_process(*args: str):
         proc.wait(10)
 
 
+def control(base: str, key: str, method: str, path: str, body=None) -> dict:
+    """A ``/_sim`` control route (reset, faults, stats, config) of the simulator at ``base``."""
+    root = base.removesuffix("/v2")
+    response = httpx.request(
+        method, f"{root}/_sim/{path}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+    response.raise_for_status()
+    return response.json()
+
+
 def best_of(fn: Callable[[], float], repeat: int = 3) -> float:
     return min(fn() for _ in range(repeat))
 
@@ -50,7 +62,8 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def report(name: str, figure: float, floor: float, unit: str, target: str, ok: bool, **extra: object) -> None:
-    """One human line and one JSON line (for bench/all.py)."""
+    """One human line and one JSON line (for bench/all.py). ``label``, ``figure_text`` and ``floor_text``
+    in ``extra`` are the README table's cells (what was measured, the figure, the floor)."""
     print(f"{name}: {figure:.4g} {unit} vs floor {floor:.4g} {unit} — target {target}: {'met' if ok else 'MISSED'}")
     for key, value in extra.items():
         print(f"  {key}: {value}")
