@@ -1,67 +1,136 @@
 """bench chaos: reliability under faults and load.
 
-1. A batch of 500 task runs, each with an interaction (Cloud Mobile's step-up MFA), first on a clean
-   simulator, then with 10 % injected 500s, 5 % 429s, 2 % dropped connections and 50 ± 25 ms latency:
-   runs requested / created / completed / recorded, retries, unhandled errors, same outcomes.
+1. Batches of 500 task runs, each with an interaction (Cloud Mobile's step-up MFA), through a small
+   hostile proxy in front of the simulator (``_hostile.py``):
+   - clean;
+   - faults: 10 % injected 500s, 5 % 429s, 2 % dropped connections and 50 ± 25 ms latency;
+   - hostile: the event feed answering 503 for 15 s from 2 s in, and 1 % of responses trickling one
+     byte every 0.5 s, with a client of ``timeout=3, deadline=10``.
+   Each prints runs requested / created / completed / recorded (terminal in the history), retries,
+   unhandled errors and hangs. Every batch runs with ``timeout=None`` (what analysts leave running)
+   inside a watchdog: a hang is a run not finished when its batch's bound is reached.
 2. Load: 200 concurrent HTTP connections creating 1,000 runs: p50 / p99 latency and errors.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
+import sys
+import threading
 import time
 
 import httpx
-from _common import report, simulator_process
+from _common import control, report, simulator_process
+from _hostile import HostileProxy
 
-RUNS = 500
+RUNS = int(os.environ.get("BENCH_CHAOS_RUNS", 500))
 FAULTS = {"error_rate": 0.10, "rate_limit_rate": 0.05, "drop_rate": 0.02, "latency_ms": 50, "latency_jitter_ms": 25}
+OUTAGE_AFTER_S, OUTAGE_S = 2.0, 15.0
+TRICKLE_RATE = 0.01
+HOSTILE_CLIENT = {"timeout": 3, "deadline": 10}
+BOUND_S = float(os.environ.get("BENCH_CHAOS_BOUND", 240))  # a batch still running after this has hung runs
+TERMINAL = ["completed", "failed", "canceled"]
 
 
-def control(base: str, key: str, method: str, path: str, body=None) -> dict:
-    root = base.removesuffix("/v2")
-    return httpx.request(
-        method, f"{root}/_sim/{path}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
-    ).json()
+def bounded(fn, bound: float):
+    """``fn()`` on a daemon thread; its result, or None if it has not returned within ``bound`` seconds."""
+    box: list = []
+    worker = threading.Thread(target=lambda: box.append(fn()), daemon=True)
+    worker.start()
+    worker.join(bound)
+    return box[0] if box else None
 
 
-def batch(dn, deck, conn, journal) -> tuple[list[str], object, float]:
-    items = [dn.RunTask("task_sim_usage", conn, {"days": 1}) for _ in range(RUNS)]
-    started = time.perf_counter()
-    result = dn.run_many_sync(items, respond={"code": "123456"}, deck=deck, concurrency=100, poll_interval=0.5)
-    return [o.status for o in result], result, time.perf_counter() - started
+class Batches:
+    def __init__(self, dn, journal, conn, base: str, key: str) -> None:
+        self.dn, self.journal, self.conn, self.base, self.key = dn, journal, conn, base, key
+
+    def recorded_ids(self) -> set[str]:
+        from deck_nb.history import History
+
+        return set(History([self.journal]).runs["id"])
+
+    def run(self, deck, name: str, during=None) -> dict:
+        """One batch of RUNS; its counts beside the simulator's and the history's."""
+        dn = self.dn
+        items = [dn.RunTask("task_sim_usage", self.conn, {"days": 1}) for _ in range(RUNS)]
+        created_before = control(self.base, self.key, "GET", "stats")["task_runs_created"]
+        known = self.recorded_ids()
+        started = time.perf_counter()
+        if during is not None:
+            during()
+        result = bounded(
+            lambda: dn.run_many_sync(items, respond={"code": "123456"}, deck=deck, concurrency=100, poll_interval=0.5),
+            BOUND_S,
+        )
+        elapsed = time.perf_counter() - started
+        from deck_nb.history import History
+
+        done = None if result is None else [o.status for o in result]
+        runs = History([self.journal]).runs
+        mine = runs[~runs["id"].isin(known)]
+        terminal = int(mine["status"].isin(TERMINAL).sum())
+        created = control(self.base, self.key, "GET", "stats")["task_runs_created"] - created_before
+        return {
+            "batch": name,
+            "requested": RUNS,
+            "created": created,
+            "completed": sum(o.status == "completed" for o in result)
+            if result
+            else int((mine["status"] == "completed").sum()),
+            "recorded": terminal,
+            "hangs": 0 if result is not None else RUNS - terminal,
+            "unhandled": None if result is None else sum(o.error is not None for o in result),
+            "retries": None if result is None else result.retries,
+            "statuses": None if done is None else sorted(done),
+            "seconds": round(elapsed, 1),
+        }
 
 
-def faults_part(base: str, key: str) -> dict:
+def faults_part(base: str, key: str) -> list[dict]:
     import deck_nb as dn
-    from deck_nb.history import History, Journal
+    from deck_nb.history import Journal
 
-    journal = Journal()
-    deck = dn.Deck(api_key=key, base_url=base, observers=[journal], rate_limit=None)  # the simulator has none
-    conn = dn.connect("src_sim_mobile", "ada", "pw", respond={}, deck=deck).wait(60)
-    clean, _, clean_s = batch(dn, deck, conn, journal)
-    created_before = control(base, key, "GET", "stats")["task_runs_created"]
-    control(base, key, "POST", "faults", {**FAULTS, "seed": 11})
-    faulty, result, faulty_s = batch(dn, deck, conn, journal)
-    stats = control(base, key, "GET", "stats")
-    control(base, key, "DELETE", "faults")
-    runs = History([journal]).runs
-    faulty_ids = {o.run.id for o in result if o.run is not None and o.run.id}
-    recorded = runs[runs["id"].isin(faulty_ids)]
-    terminal = recorded["status"].isin(["completed", "failed", "canceled"]).sum()
-    return {
-        "requested": RUNS,
-        "created": stats["task_runs_created"] - created_before,
-        "completed": faulty.count("completed"),
-        "recorded_terminal": int(terminal),
-        "retries": result.retries,
-        "unhandled": sum(o.error is not None for o in result),
-        "same_outcomes": sorted(clean) == sorted(faulty),
-        "faults_injected": stats["faults_injected"],
-        "clean_s": round(clean_s, 1),
-        "faulty_s": round(faulty_s, 1),
-    }
+    proxy = HostileProxy(base.removesuffix("/v2")).start()
+    try:
+        journal = Journal()
+        deck = dn.Deck(api_key=key, base_url=proxy.base_url, observers=[journal], rate_limit=None)  # no limit here
+        conn = dn.connect("src_sim_mobile", "ada", "pw", respond={}, deck=deck).wait(60)
+        batches = Batches(dn, journal, conn, base, key)
+        clean = batches.run(deck, "clean")
+        control(base, key, "POST", "faults", {**FAULTS, "seed": 11})
+        faults = batches.run(deck, "faults")
+        faults["faults_injected"] = control(base, key, "GET", "stats")["faults_injected"]
+        control(base, key, "DELETE", "faults")
+        hostile_deck = dn.Deck(
+            api_key=key, base_url=proxy.base_url, observers=[journal], rate_limit=None, **HOSTILE_CLIENT
+        )
+
+        def storm() -> None:
+            proxy.trickle(TRICKLE_RATE)
+            threading.Timer(OUTAGE_AFTER_S, proxy.feed_outage, [OUTAGE_S]).start()
+
+        hostile = batches.run(hostile_deck, "feed outage + trickle", during=storm)
+        proxy.calm()
+        hostile["proxy"] = dict(proxy.counts)
+    finally:
+        proxy.stop()
+    for batch in (faults, hostile):
+        batch["same_outcomes_as_clean"] = batch.pop("statuses") == clean["statuses"] if clean["statuses"] else None
+    clean.pop("statuses")
+    return [clean, faults, hostile]
+
+
+def whole(batch: dict) -> bool:
+    """requested = created = completed = recorded, nothing unhandled, no hang, same outcomes as clean."""
+    return (
+        batch["requested"] == batch["created"] == batch["completed"] == batch["recorded"]
+        and batch["unhandled"] == 0
+        and batch["hangs"] == 0
+        and batch.get("same_outcomes_as_clean", True) is not False
+    )
 
 
 async def load_part(base: str, key: str) -> dict:
@@ -111,28 +180,37 @@ async def load_part(base: str, key: str) -> dict:
 def main() -> None:
     # time scale 0.2: MFA windows of 24 s, so retried and paced answers still land in time
     with simulator_process("--time-scale", "0.2", "--rate-limit", "off") as (base, key):
-        faults = faults_part(base, key)
-        load = asyncio.run(load_part(base, key))
-    ok = (
-        faults["created"] == faults["requested"] == faults["completed"] == faults["recorded_terminal"]
-        and faults["unhandled"] == 0
-        and faults["same_outcomes"]
-        and load["errors"] == 0
-    )
+        load = asyncio.run(load_part(base, key))  # first: a hung batch's thread would load the machine
+        control(base, key, "POST", "reset")
+        batches = faults_part(base, key)
+    ok = all(whole(b) for b in batches) and load["errors"] == 0
+    clean, faults, hostile = batches
+
+    def line(b: dict) -> str:
+        return (
+            f"{b['requested']} requested / {b['created']} created / {b['completed']} completed / "
+            f"{b['recorded']} recorded, {b['unhandled']} unhandled, {b['hangs']} hangs"
+        )
+
     report(
         "chaos",
-        faults["completed"],
-        faults["requested"],
+        faults["completed"] + hostile["completed"],
+        2 * RUNS,
         "runs completed under faults",
-        "all requested = created = completed = recorded, 0 unhandled; load 0 errors",
+        "requested = created = completed = recorded, 0 unhandled, 0 hangs; load 0 errors",
         ok,
-        **faults,
-        load_p50_ms=load["p50_ms"],
-        load_p99_ms=load["p99_ms"],
-        load_errors=load["errors"],
-        load_connections=load["connections"],
-        load_runs=load["runs"],
+        label=f"chaos: {RUNS} runs under 10 % 500s, 5 % 429s, 2 % drops, 50±25 ms; {RUNS} under a {OUTAGE_S:g} s "
+        f"event-feed outage + {TRICKLE_RATE:.0%} trickling responses",
+        figure_text=f"faults: {line(faults)}, {faults['retries']} retries; outage + trickle: {line(hostile)}; "
+        f"load: 200 connections, 1,000 runs, p50 {load['p50_ms']:g} ms, p99 {load['p99_ms']:g} ms, "
+        f"{load['errors']} errors",
+        floor_text=f"a clean run ({clean['completed']} completed)",
+        **{f"{b['batch']}": {k: v for k, v in b.items() if k != "batch"} for b in batches},
+        load=load,
     )
+    if any(b["hangs"] for b in batches):
+        sys.stdout.flush()
+        os._exit(1)  # a hung batch leaves its thread behind: do not wait for it
 
 
 if __name__ == "__main__":
