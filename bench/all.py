@@ -1,34 +1,86 @@
-"""Runs every bench script and prints the README's table: ``python bench/all.py``."""
+"""Runs every bench script and prints the README's benchmark table, with the date and the machine it
+ran on: ``python bench/all.py [name ...]``. The table is also written to ``bench/RESULTS.md``."""
 
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
 SCRIPTS = ["flow", "batch", "frames", "import_time", "form", "simulator", "memory", "chaos"]
+SCRIPT_BOUND_S = 1200  # a script still running after 20 minutes is reported, not waited for
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
+
+
+def cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def row(r: dict) -> str:
+    label = r.get("label") or r["name"]
+    figure = r.get("figure_text") or f"{r['figure']:.3g} {r['unit']}"
+    floor = r.get("floor_text") or f"{r['floor']:.3g}"
+    return f"| {cell(label)} | {cell(figure)} | {cell(floor)} | {cell(r['target'])} | {'yes' if r['ok'] else 'NO'} |"
+
+
+def run(name: str) -> tuple[list[dict], str | None]:
+    script = HERE / f"{name}.py"
+    try:
+        out = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, cwd=HERE.parent, timeout=SCRIPT_BOUND_S
+        )
+    except subprocess.TimeoutExpired:
+        return [], f"{name}: still running after {SCRIPT_BOUND_S} s (stopped)"
+    print(out.stdout, end="", flush=True)
+    rows = [json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
+    if out.returncode and not rows:
+        print(out.stderr[-3000:], file=sys.stderr)
+        return [], f"{name}: exited {out.returncode} without a result"
+    return rows, None
 
 
 def main(names: list[str]) -> int:
-    rows = []
+    started = datetime.now(UTC)
+    rows, problems = [], []
     for name in names or SCRIPTS:
-        script = HERE / f"{name}.py"
-        if not script.exists():
-            continue
-        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=HERE.parent)
-        print(out.stdout, end="", flush=True)
-        if out.returncode:
-            print(out.stderr, file=sys.stderr)
-        rows += [json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
-    print("\n| bench | figure | floor | target | met |\n|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['name']} | {r['figure']:.3g} {r['unit']} | {r['floor']:.3g} | {r['target']} | "
-            f"{'yes' if r['ok'] else 'NO'} |"
-        )
-    return 0 if all(r["ok"] for r in rows) else 1
+        found, problem = run(name)
+        rows += found
+        if problem:
+            problems.append(problem)
+    lines = [
+        f"Ran {started:%Y-%m-%d %H:%M} UTC on {machine()}; `python bench/all.py`.",
+        "",
+        "| bench | figure | floor | target | met |",
+        "|---|---|---|---|---|",
+        *(row(r) for r in rows),
+        *(f"| {cell(p)} | — | — | — | NO |" for p in problems),
+    ]
+    table = "\n".join(lines)
+    print("\n" + table)
+    if not names:  # only a full run replaces the recorded results
+        (HERE / "RESULTS.md").write_text(table + "\n")
+    return 0 if rows and not problems and all(r["ok"] for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -72,6 +72,9 @@ def main() -> None:
         "× hand-built",
         "≤ 2",
         ratio <= 2,
+        label=f"form: a {len(FIELDS)}-field interaction",
+        figure_text=f"{ratio:.2f} × ({ours_s / N * 1000:.1f} ms)",
+        floor_text=f"the same ipywidgets by hand ({floor_s / N * 1000:.1f} ms)",
         per_form_ms=round(ours_s / N * 1000, 2),
         per_hand_built_ms=round(floor_s / N * 1000, 2),
     )
