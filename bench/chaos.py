@@ -5,7 +5,7 @@
    - clean;
    - faults: 10 % injected 500s, 5 % 429s, 2 % dropped connections and 50 ± 25 ms latency;
    - hostile: the event feed answering 503 for 15 s from 2 s in, and 1 % of responses trickling one
-     byte every 0.5 s, with a client of ``timeout=3, deadline=10``.
+     byte every 0.5 s, with a client of ``timeout=10, deadline=30``.
    Each prints runs requested / created / completed / recorded (terminal in the history), retries,
    unhandled errors and hangs. Every batch runs with ``timeout=None`` (what analysts leave running)
    inside a watchdog: a hang is a run not finished when its batch's bound is reached.
@@ -20,6 +20,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 
 import httpx
 from _common import control, report, simulator_process
@@ -29,9 +30,18 @@ RUNS = int(os.environ.get("BENCH_CHAOS_RUNS", 500))
 FAULTS = {"error_rate": 0.10, "rate_limit_rate": 0.05, "drop_rate": 0.02, "latency_ms": 50, "latency_jitter_ms": 25}
 OUTAGE_AFTER_S, OUTAGE_S = 2.0, 15.0
 TRICKLE_RATE = 0.01
-HOSTILE_CLIENT = {"timeout": 3, "deadline": 10}
+HOSTILE_CLIENT = {"timeout": 10, "deadline": 30}  # a trickle is cut well inside a 24 s answer window
 BOUND_S = float(os.environ.get("BENCH_CHAOS_BOUND", 240))  # a batch still running after this has hung runs
 TERMINAL = ["completed", "failed", "canceled"]
+
+
+def _kind(error: str) -> str:
+    """An outcome's error, short enough to count (its first line, cut)."""
+    return str(error).splitlines()[0][:90]
+
+
+def _top_errors(result) -> dict[str, int]:
+    return dict(Counter(_kind(o.error) for o in result if o.error).most_common(3))
 
 
 def bounded(fn, bound: float):
@@ -85,6 +95,8 @@ class Batches:
             "unhandled": None if result is None else sum(o.error is not None for o in result),
             "retries": None if result is None else result.retries,
             "statuses": None if done is None else sorted(done),
+            "outcomes": None if done is None else dict(Counter(done)),
+            "errors": None if result is None else _top_errors(result),
             "seconds": round(elapsed, 1),
         }
 
