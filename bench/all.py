@@ -1,5 +1,7 @@
 """Runs every bench script and prints the README's benchmark table, with the date and the machine it
-ran on: ``python bench/all.py [name ...]``. The table is also written to ``bench/RESULTS.md``."""
+ran on: ``python bench/all.py`` (all) or ``python bench/all.py flow chaos`` (rerun some). Each
+script's result is kept in ``bench/results.json`` with when it ran; the table is printed from those
+(its heading gives the span of the runs) and written to ``bench/RESULTS.md``."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SCRIPTS = ["flow", "batch", "frames", "import_time", "form", "simulator", "memory", "chaos"]
+RESULTS = HERE / "results.json"
 SCRIPT_BOUND_S = 1200  # a script still running after 20 minutes is reported, not waited for
 
 
@@ -61,15 +64,21 @@ def run(name: str) -> tuple[list[dict], str | None]:
 
 
 def main(names: list[str]) -> int:
-    started = datetime.now(UTC)
-    rows, problems = [], []
+    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() and names else {}
     for name in names or SCRIPTS:
+        ran_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         found, problem = run(name)
-        rows += found
-        if problem:
-            problems.append(problem)
+        stored[name] = {"ran_at": ran_at, "rows": found, "problem": problem, "load": round(os.getloadavg()[0], 1)}
+    RESULTS.write_text(json.dumps(stored, indent=1, default=str) + "\n")
+    done = [stored[n] for n in SCRIPTS if n in stored]
+    rows = [r for d in done for r in d["rows"]]
+    problems = [d["problem"] for d in done if d["problem"]]
+    times = sorted(d["ran_at"] for d in done)
+    span = times[0] if times[0] == times[-1] else f"{times[0]} – {times[-1][-5:]}"
+    loads = sorted(d.get("load", 0.0) for d in done)
     lines = [
-        f"Ran {started:%Y-%m-%d %H:%M} UTC on {machine()}; `python bench/all.py`.",
+        f"Ran {span} UTC on {machine()}; load average {loads[0]:g}–{loads[-1]:g} (other work on the machine); "
+        "`python bench/all.py`.",
         "",
         "| bench | figure | floor | target | met |",
         "|---|---|---|---|---|",
@@ -78,8 +87,7 @@ def main(names: list[str]) -> int:
     ]
     table = "\n".join(lines)
     print("\n" + table)
-    if not names:  # only a full run replaces the recorded results
-        (HERE / "RESULTS.md").write_text(table + "\n")
+    (HERE / "RESULTS.md").write_text(table + "\n")
     return 0 if rows and not problems and all(r["ok"] for r in rows) else 1
 
 
