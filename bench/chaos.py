@@ -8,7 +8,8 @@
      byte every 0.5 s, with a client of ``timeout=10, deadline=30``.
    Each prints runs requested / created / completed / recorded (terminal in the history), retries,
    unhandled errors and hangs. Every batch runs with ``timeout=None`` (what analysts leave running)
-   inside a watchdog: a hang is a run not finished when its batch's bound is reached.
+   inside a watchdog: a hang is a run not finished when its batch's bound is reached (a batch that has
+   not returned by then gave none of its runs an outcome: those not completed in the history count).
 2. Load: 200 concurrent HTTP connections creating 1,000 runs: p50 / p99 latency and errors.
 """
 
@@ -91,7 +92,8 @@ class Batches:
             if result
             else int((mine["status"] == "completed").sum()),
             "recorded": terminal,
-            "hangs": 0 if result is not None else RUNS - terminal,
+            "returned": result is not None,  # the batch call itself ended within its bound
+            "hangs": 0 if result is not None else RUNS - int((mine["status"] == "completed").sum()),
             "unhandled": None if result is None else sum(o.error is not None for o in result),
             "retries": None if result is None else result.retries,
             "statuses": None if done is None else sorted(done),
@@ -138,7 +140,8 @@ def faults_part(base: str, key: str) -> list[dict]:
 def whole(batch: dict) -> bool:
     """requested = created = completed = recorded, nothing unhandled, no hang, same outcomes as clean."""
     return (
-        batch["requested"] == batch["created"] == batch["completed"] == batch["recorded"]
+        batch["returned"]
+        and batch["requested"] == batch["created"] == batch["completed"] == batch["recorded"]
         and batch["unhandled"] == 0
         and batch["hangs"] == 0
         and batch.get("same_outcomes_as_clean", True) is not False
@@ -199,10 +202,10 @@ def main() -> None:
     clean, faults, hostile = batches
 
     def line(b: dict) -> str:
-        return (
-            f"{b['requested']} requested / {b['created']} created / {b['completed']} completed / "
-            f"{b['recorded']} recorded, {b['unhandled']} unhandled, {b['hangs']} hangs"
-        )
+        counts = f"{b['requested']} requested / {b['created']} created / {b['completed']} completed / {b['recorded']} recorded"
+        if not b["returned"]:
+            return f"{counts}; the batch had not returned after {BOUND_S:g} s ({b['hangs']} runs without an outcome)"
+        return f"{counts}, {b['unhandled']} unhandled, {b['hangs']} hangs"
 
     report(
         "chaos",
