@@ -202,7 +202,10 @@ def main() -> None:
     clean, faults, hostile = batches
 
     def line(b: dict) -> str:
-        counts = f"{b['requested']} requested / {b['created']} created / {b['completed']} completed / {b['recorded']} recorded"
+        counts = (
+            f"{b['requested']} requested / {b['created']} created / {b['completed']} completed / "
+            f"{b['recorded']} recorded"
+        )
         if not b["returned"]:
             return f"{counts}; the batch had not returned after {BOUND_S:g} s ({b['hangs']} runs without an outcome)"
         return f"{counts}, {b['unhandled']} unhandled, {b['hangs']} hangs"
