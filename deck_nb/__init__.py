@@ -8,13 +8,12 @@ from typing import Any
 # Every client made in this process journals to the session history, whichever way the client is
 # imported: deck_nb.history.session decides it (light: it loads neither client nor journal; read its
 # docstring). ``history`` is that module's function: dn.history() gives the session's History.
+from ._version import __version__ as __version__
 from .history import session as _session
 from .history.session import history as history
 from .history.session import use_history_file as use_history_file
 
 _session.journal_every_client()
-
-__version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
     "Deck": ".client",

@@ -21,6 +21,7 @@ from deck_nb._observers import default_observers
 from . import _errors as errors
 from ._config import mask, resolve
 from ._pacer import Pacer
+from .._version import __version__
 
 log = logging.getLogger("deck_nb.client")
 
@@ -122,8 +123,6 @@ class BaseClient:
 
     @property
     def user_agent(self) -> str:
-        from deck_nb import __version__
-
         return f"deck_nb/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 
     def _default_headers(self) -> dict[str, str]:
