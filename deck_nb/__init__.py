@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__ as __version__
+
 # Every client made in this process journals to the session history, whichever way the client is
 # imported: deck_nb.history.session decides it (light: it loads neither client nor journal; read its
 # docstring). ``history`` is that module's function: dn.history() gives the session's History.
-from ._version import __version__ as __version__
 from .history import session as _session
 from .history.session import history as history
 from .history.session import use_history_file as use_history_file

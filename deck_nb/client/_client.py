@@ -13,7 +13,7 @@ from tenacity import AsyncRetrying, Retrying
 
 from . import _errors as errors
 from ._api import AUTO, PROBE, ApiChoice, resolve_api
-from ._core import FETCH, BaseClient, Call, wait_plan
+from ._core import FETCH, BaseClient, Call, CallState, wait_plan
 from ._credentials import Credentials, Sessions
 from ._events import EventFeed
 from ._interactive import Connections, TaskRuns
@@ -77,27 +77,39 @@ class Deck(BaseClient, _ApiAware):
     def _request_for_api(self, build: Callable[[str], Call]) -> Any:
         return self._request(build(self.detect_api()))
 
-    def _request(self, call: Call) -> Any:
-        call = self._prepare(call)
-        started = time.monotonic()
+    def _request(self, call: Call, until: float | None = None) -> Any:
+        flight = self._begin(call, until)
+        call = flight.call
         try:
-            for attempt in Retrying(**self._retry_policy(call)):
+            if flight.needs_prompt:
+                self._request(flight.reading(), flight.until)
+                flight.learn_prompt()
+            for attempt in Retrying(**self._retry_policy(flight)):
                 with attempt:
-                    if self.pacer is not None:
-                        self.pacer.acquire()
-                    try:
-                        response = self._http.request(**self._request_kwargs(call, started))
-                    except httpx.TransportError as exc:
-                        raise self._transport_error(exc, call) from None
-                    finally:
-                        if self.pacer is not None:
-                            self.pacer.release()
-                    result = self._process(call, response)
+                    fresh = self._request(flight.reading(), flight.until) if flight.must_check else None
+                    result = fresh if flight.delivered(fresh) else self._send(flight)
         except errors.DeckError as error:
             self._observe_error(call, error)
             raise
         self._observe(call, result)
         return result
+
+    def _send(self, flight: CallState) -> Any:
+        """One attempt: the request and its whole body, within the deadline and the size cap."""
+        call = flight.call
+        if self.pacer is not None:
+            self.pacer.acquire()
+        try:
+            with self._http.stream(**self._request_kwargs(call, flight.until)) as response:
+                reader = self._reader(call, response, flight.until)
+                for chunk in response.iter_bytes():
+                    reader.feed(chunk)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._httpx_error(exc, call, flight.until) from None
+        finally:
+            if self.pacer is not None:
+                self.pacer.release()
+        return self._process(call, response, reader.content)
 
     def _paginate(self, call: Call, cast: Callable[[Any], Any]) -> SyncPager:
         return SyncPager(self._request, call, cast)
@@ -185,27 +197,42 @@ class AsyncDeck(BaseClient, _ApiAware):
     async def _request_for_api(self, build: Callable[[str], Call]) -> Any:
         return await self._request(build(await self.detect_api()))
 
-    async def _request(self, call: Call) -> Any:
-        call = self._prepare(call)
-        started = time.monotonic()
+    async def _request(self, call: Call, until: float | None = None) -> Any:
+        flight = self._begin(call, until)
+        call = flight.call
         try:
-            async for attempt in AsyncRetrying(**self._retry_policy(call)):
+            if flight.needs_prompt:
+                await self._request(flight.reading(), flight.until)
+                flight.learn_prompt()
+            async for attempt in AsyncRetrying(**self._retry_policy(flight)):
                 with attempt:
-                    if self.pacer is not None:
-                        await self.pacer.acquire_async()
-                    try:
-                        response = await self._http.request(**self._request_kwargs(call, started))
-                    except httpx.TransportError as exc:
-                        raise self._transport_error(exc, call) from None
-                    finally:
-                        if self.pacer is not None:
-                            self.pacer.release()
-                    result = self._process(call, response)
+                    fresh = await self._request(flight.reading(), flight.until) if flight.must_check else None
+                    result = fresh if flight.delivered(fresh) else await self._send(flight)
         except errors.DeckError as error:
             self._observe_error(call, error)
             raise
         self._observe(call, result)
         return result
+
+    async def _send(self, flight: CallState) -> Any:
+        """One attempt under one overall timer: connecting, headers and the whole body."""
+        call = flight.call
+        if self.pacer is not None:
+            await self.pacer.acquire_async()
+        try:
+            async with asyncio.timeout(self._remaining(call, flight.until)):
+                async with self._http.stream(**self._request_kwargs(call, flight.until)) as response:
+                    reader = self._reader(call, response, flight.until)
+                    async for chunk in response.aiter_bytes():
+                        reader.feed(chunk)
+        except TimeoutError:
+            raise self._deadline_error(call) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._httpx_error(exc, call, flight.until) from None
+        finally:
+            if self.pacer is not None:
+                self.pacer.release()
+        return self._process(call, response, reader.content)
 
     def _paginate(self, call: Call, cast: Callable[[Any], Any]) -> AsyncPager:
         return AsyncPager(self._request, call, cast)

@@ -3,6 +3,7 @@ response parsing and observation. Only the send loops (in ``_client.py``) exist 
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 import random
@@ -14,14 +15,15 @@ from typing import Any
 
 import httpx
 from pydantic import ValidationError
-from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
 from deck_nb._observers import default_observers
+from deck_nb._version import __version__
 
 from . import _errors as errors
 from ._config import mask, resolve
 from ._pacer import Pacer
-from .._version import __version__
+from ._prompts import PromptMemory
 
 log = logging.getLogger("deck_nb.client")
 
@@ -29,6 +31,7 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_RETRIES = 8  # with the backoff, at most ~40 s of waiting inside the 120 s deadline
 DEFAULT_DEADLINE_S = 120.0
 DEFAULT_RATE_LIMIT = (200, 10.0)
+DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # a hostile or broken server cannot exhaust memory
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ class Call:
     observe: bool = True  # False for the client's own probes (API detection): observers hear only user calls
 
     def describe(self) -> str:
-        return f"{self.method} {self.path}"
+        path = self.path if len(self.path) <= 120 else self.path[:119] + "…"
+        return f"{self.method} {path}"
 
 
 @dataclass
@@ -80,11 +84,16 @@ class BaseClient:
         deadline: float = DEFAULT_DEADLINE_S,
         rate_limit: tuple[int, float] | None = DEFAULT_RATE_LIMIT,
         observers: list[Observer] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         if timeout <= 0 or deadline <= 0:
             raise ValueError("timeout and deadline must be positive")
+        if not isinstance(max_response_bytes, int) or max_response_bytes <= 0:
+            raise ValueError("max_response_bytes must be a positive number of bytes")
+        self.max_response_bytes = max_response_bytes
+        self.prompts = PromptMemory()
         self.api_key, self.base_url, self.embedded = resolve(api_key, base_url)
         self.timeout = timeout
         self.max_retries = max_retries
@@ -108,8 +117,10 @@ class BaseClient:
             max_retries=self.max_retries,
             deadline=self.deadline,
             rate_limit=None,
+            max_response_bytes=self.max_response_bytes,
         )
         twin.pacer = self.pacer
+        twin.prompts = self.prompts
         twin.observers = self.observers
         twin.embedded = self.embedded
         twin._api = getattr(self, "_api", None)  # one API choice (and one detection) for both twins
@@ -140,16 +151,33 @@ class BaseClient:
             return replace(call, idempotency_key=f"deck-nb-{uuid.uuid4()}")
         return call
 
-    def _request_kwargs(self, call: Call, started: float) -> dict[str, Any]:
+    def _begin(self, call: Call, until: float | None) -> CallState:
+        """A call in flight; a call made on behalf of another (a pre-read) shares its deadline."""
+        call = self._prepare(call)
+        return CallState(self, call, until if until is not None else time.monotonic() + self.deadline)
+
+    def _remaining(self, call: Call, until: float) -> float:
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            raise self._deadline_error(call)
+        return remaining
+
+    def _deadline_error(self, call: Call) -> errors.APITimeoutError:
+        return errors.APITimeoutError(
+            f"{call.describe()} did not finish within its deadline ({self.deadline:g}s, body read included)",
+            method=call.method,
+            path=call.path,
+        )
+
+    def _request_kwargs(self, call: Call, until: float) -> dict[str, Any]:
         headers = {}
         if call.idempotency_key:
             headers["Idempotency-Key"] = call.idempotency_key
-        remaining = max(0.1, self.deadline - (time.monotonic() - started))
         kwargs: dict[str, Any] = {
             "method": call.method,
             "url": self.base_url + call.path,
             "headers": headers,
-            "timeout": min(self.timeout, remaining),
+            "timeout": min(self.timeout, self._remaining(call, until)),
         }
         if call.params:
             kwargs["params"] = {k: v for k, v in call.params.items() if v is not None}
@@ -159,13 +187,16 @@ class BaseClient:
 
     # -- retry policy (tenacity) -------------------------------------------------------------
 
-    def _retry_policy(self, call: Call) -> dict[str, Any]:
+    def _retry_policy(self, flight: CallState) -> dict[str, Any]:
+        def past_deadline(state: RetryCallState) -> bool:
+            return time.monotonic() + (state.upcoming_sleep or 0.0) >= flight.until
+
         return {
-            "stop": stop_after_attempt(self.max_retries + 1) | stop_before_delay(self.deadline),
+            "stop": stop_after_attempt(self.max_retries + 1) | past_deadline,
             "wait": self._backoff,
             "retry": retry_if_exception(self._should_retry),
             "reraise": True,
-            "before_sleep": lambda state: self._before_sleep(call, state),
+            "before_sleep": lambda state: self._before_sleep(flight, state),
         }
 
     @staticmethod
@@ -189,9 +220,11 @@ class BaseClient:
             return min(30.0, 2.0**n) * (1 - 0.25 * random.random())  # Deck's advice: 1 s · 2ⁿ, capped at 30 s
         return min(8.0, 0.5 * 2.0**n) * (1 - 0.25 * random.random())
 
-    def _before_sleep(self, call: Call, state: RetryCallState) -> None:
+    def _before_sleep(self, flight: CallState, state: RetryCallState) -> None:
+        call = flight.call
         self.stats.retries += 1
         exc = state.outcome.exception() if state.outcome else None
+        flight.last_error = exc
         if isinstance(exc, errors.RateLimitError) and self.pacer is not None:
             self.pacer.block_for(state.upcoming_sleep)
         log.info(
@@ -205,33 +238,50 @@ class BaseClient:
 
     # -- responses ---------------------------------------------------------------------------
 
-    def _transport_error(self, exc: httpx.TransportError, call: Call) -> errors.APIConnectionError:
+    def _httpx_error(self, exc: Exception, call: Call, until: float) -> errors.DeckError:
+        """Every httpx failure as a DeckError naming the call (never the URL's query or a body)."""
+        if isinstance(exc, httpx.InvalidURL):
+            return errors.InvalidRequestError(f"{call.describe()} cannot be sent: the URL is invalid ({exc})"[:300])
+        if isinstance(exc, httpx.DecodingError):
+            return errors.APIResponseValidationError(
+                f"{call.describe()} answered with a body that cannot be decoded", method=call.method, path=call.path
+            )
+        if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= until - 0.05:
+            return self._deadline_error(call)
         kind = errors.APITimeoutError if isinstance(exc, httpx.TimeoutException) else errors.APIConnectionError
         what = "timed out" if kind is errors.APITimeoutError else f"failed ({type(exc).__name__})"
         return kind(f"{call.describe()} {what}", method=call.method, path=call.path)
 
-    def _process(self, call: Call, response: httpx.Response) -> Any:
+    def _reader(self, call: Call, response: httpx.Response, until: float) -> BodyReader:
+        return BodyReader(self, call, response, until)
+
+    def _process(self, call: Call, response: httpx.Response, content: bytes) -> Any:
         """Parse a response into a model, or raise the mapped error."""
         self.stats.requests += 1
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         request_id = response.headers.get("x-request-id")
         try:
-            body = response.json()
+            body = json.loads(content) if content else None
         except ValueError:
             body = None
+        except RecursionError:
+            raise _unreadable(call, response, request_id, "JSON nested too deeply to read") from None
         if isinstance(body, dict):
-            request_id = body.get("request_id") or request_id
+            request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else request_id
         log.debug("%s -> %s %s", call.describe(), response.status_code, request_id or "")
         if response.status_code >= 400:
             raise self._status_error(call, response, body, request_id)
         if not isinstance(body, dict):
             ctype = response.headers.get("content-type", "?")
             raise _unreadable(call, response, request_id, f"a non-JSON or non-object body ({ctype})")
+        self.prompts.remember(body)
         try:
             return call.cast(body) if call.cast else body
         except ValidationError as exc:  # messages name fields and rules, never the values
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))[:60]}: {e['msg']}" for e in exc.errors()[:3])
             raise _unreadable(call, response, request_id, f"an object deck_nb cannot read ({problems})") from None
+        except RecursionError:
+            raise _unreadable(call, response, request_id, "an object nested too deeply to read") from None
 
     def _status_error(self, call: Call, response: httpx.Response, body: Any, request_id: str | None):
         details = body.get("errors") if isinstance(body, dict) else None
@@ -281,6 +331,91 @@ class BaseClient:
                 getattr(observer, hook)(*args)
             except Exception:  # an observer must never break the call it watches
                 log.exception("observer %r failed in %s", observer, hook)
+
+
+class BodyReader:
+    """Collects a response body chunk by chunk, within the size cap and the call's deadline: a server
+    that trickles a byte every half second, or sends gigabytes, ends the call with a typed error."""
+
+    def __init__(self, client: BaseClient, call: Call, response: httpx.Response, until: float) -> None:
+        self.client, self.call, self.response, self.until = client, call, response, until
+        self.cap = client.max_response_bytes
+        self.chunks: list[bytes] = []
+        self.size = 0
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.cap:
+            raise self._too_large()
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)  # decoded bytes, so a compressed bomb is caught too
+        if self.size > self.cap:
+            raise self._too_large()
+        if time.monotonic() > self.until:
+            raise self.client._deadline_error(self.call)
+        self.chunks.append(chunk)
+
+    @property
+    def content(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def _too_large(self) -> errors.ResponseTooLargeError:
+        return errors.ResponseTooLargeError(
+            f"{self.call.describe()} answered with a body over the {_size(self.cap)} cap "
+            "(raise it with max_response_bytes= if this is expected)",
+            status_code=self.response.status_code,
+            request_id=self.response.headers.get("x-request-id"),
+            method=self.call.method,
+            path=self.call.path,
+        )
+
+
+class CallState:
+    """One call in flight: its absolute deadline, the error that ended the last attempt and, for a
+    submission, the state of the prompt it answers (so a lost answer is resent only to that prompt)."""
+
+    def __init__(self, client: BaseClient, call: Call, until: float) -> None:
+        self.client, self.call, self.until = client, call, until
+        self.last_error: BaseException | None = None
+        self.answering = client.prompts.get(call.submission[1]) if call.submission else None
+
+    @property
+    def needs_prompt(self) -> bool:
+        """A submission to a resource this client has not seen: read it first to know the prompt."""
+        return self.call.submission is not None and self.answering is None
+
+    def reading(self) -> Call:
+        """The read of the resource a submission answers (its path without ``/interaction``)."""
+        path = self.call.path.rsplit("/interaction", 1)[0]
+        return Call("GET", path, cast=self.call.cast)
+
+    def learn_prompt(self) -> None:
+        assert self.call.submission is not None
+        self.answering = self.client.prompts.get(self.call.submission[1]) or ("unknown",)
+
+    @property
+    def must_check(self) -> bool:
+        """Before resending a submission whose answer may have landed (not one refused with 429)."""
+        return (
+            self.call.submission is not None
+            and self.last_error is not None
+            and not isinstance(self.last_error, errors.RateLimitError)
+        )
+
+    def delivered(self, fresh: Any) -> bool:
+        """Whether the re-read shows the prompt answered (moved on): then the fresh object is the answer."""
+        if fresh is None or self.call.submission is None:
+            return False
+        delivered = self.client.prompts.get(self.call.submission[1]) != self.answering
+        log.info(
+            "%s lost its answer; the prompt %s",
+            self.call.describe(),
+            "moved on: counted as delivered" if delivered else "is still open: resending",
+        )
+        return delivered
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def _unreadable(call: Call, response: httpx.Response, request_id: str | None, what: str):

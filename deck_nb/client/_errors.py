@@ -177,12 +177,24 @@ class APIResponseValidationError(APIError):
     """Deck answered, but not with something deck_nb can read."""
 
 
+class ResponseTooLargeError(APIResponseValidationError):
+    """The response body was over the client's ``max_response_bytes`` cap; it was not read whole."""
+
+
+class InvalidRequestError(DeckError, ValueError):
+    """deck_nb refused to send a request that cannot be a valid URL or body (e.g. an id too long)."""
+
+
 class WaitTimeout(DeckError, TimeoutError):
     """A wait for a status ended before the resource got there."""
 
 
 class WebhookVerificationError(DeckError):
     """A webhook delivery failed signature, timestamp or format checks."""
+
+
+class WebhookPayloadError(WebhookVerificationError):
+    """A validly signed delivery whose body is not a Deck event (or is over the size limit)."""
 
 
 RateLimited = RateLimitError
