@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from ._core import Call
 from ._endpoints import ClientT, Resource, lists, returns, streams
+from ._errors import InvalidRequestError
 from ._models import Deleted, Event, EventDestination, Source, Task
 
 if TYPE_CHECKING:
@@ -26,11 +27,16 @@ if TYPE_CHECKING:
 EventTypes = str | list[str] | None  # one event type or several (module level: ``list`` is a method below)
 
 
+MAX_ID_LENGTH = 256  # far above any Deck id, far below what a URL can carry
+
+
 def _id(value: Any, what: str) -> str:
     """Accept an id or an object with ``.id``; refuse anything that is not a non-empty string."""
     value = getattr(value, "id", value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{what} must be a non-empty id string, not {value!r}")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidRequestError(f"{what} is {len(value)} characters long; Deck ids are at most {MAX_ID_LENGTH}")
     return quote(value, safe="")
 
 

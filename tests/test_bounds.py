@@ -1,0 +1,145 @@
+"""Everything the client reads is bounded: the per-call deadline covers the whole call (a trickling
+body included), response bodies have a size cap, and every failure is a DeckError with a message that
+names the call and never quotes the body. Hostile servers are small Starlette apps on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import time
+
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+import deck_nb as dn
+from deck_nb._serve import ServerThread
+from deck_nb.client import (
+    APIResponseValidationError,
+    APITimeoutError,
+    DeckError,
+    InvalidRequestError,
+    ResponseTooLargeError,
+)
+
+KEY = "sk_test_bounds_secret"
+
+
+async def _trickle(request):
+    """Headers at once, then one byte every 0.2 s — each read is quick, the whole never ends in time.
+    Bounded (60 bytes, 12 s) so the server stops by itself even if a client keeps reading."""
+
+    async def body():
+        yield b'{"id": "trun_1", "status": "running", "pad": "'
+        for _ in range(60):
+            await asyncio.sleep(0.2)
+            yield b"x"
+        yield b'"}'
+
+    return StreamingResponse(body(), media_type="application/json")
+
+
+async def _big(request):
+    size = int(request.query_params.get("size", "5000"))
+    return Response(b'{"id": "trun_1", "pad": "' + b"x" * size + b'"}', media_type="application/json")
+
+
+async def _big_chunked(request):
+    async def body():  # no content-length: only counting while reading can catch it
+        yield b'{"id": "trun_1", "pad": "'
+        for _ in range(50):
+            yield b"x" * 1000
+        yield b'"}'
+
+    return StreamingResponse(body(), media_type="application/json")
+
+
+async def _bomb(request):
+    packed = gzip.compress(b'{"id": "trun_1", "pad": "' + b"0" * 2_000_000 + b'"}')
+    return Response(packed, media_type="application/json", headers={"content-encoding": "gzip"})
+
+
+async def _nested(request):
+    depth = 200_000
+    inner = b"[" * depth + b"]" * depth
+    return Response(b'{"id": "trun_1", "status": "running", "output": ' + inner + b"}", media_type="application/json")
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    routes = [
+        Route("/v2/task-runs/trickle", _trickle),
+        Route("/v2/task-runs/big", _big),
+        Route("/v2/task-runs/chunked", _big_chunked),
+        Route("/v2/task-runs/bomb", _bomb),
+        Route("/v2/task-runs/nested", _nested),
+    ]
+    server = ServerThread(Starlette(routes=routes), host="127.0.0.1", port=0).start()
+    yield f"{server.root_url}/v2"
+    server.stop()
+
+
+def test_a_trickling_body_ends_at_the_deadline_sync(hostile):
+    with dn.Deck(api_key=KEY, base_url=hostile, timeout=1, deadline=2, max_retries=3, rate_limit=None) as deck:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError) as caught:
+            deck.task_runs.retrieve("trickle")
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.0, f"the call ran {elapsed:.1f}s past a 2 s deadline"
+    assert "GET /task-runs/trickle" in str(caught.value) and "deadline" in str(caught.value)
+
+
+def test_a_trickling_body_ends_at_the_deadline_async(hostile):
+    async def main():
+        async with dn.AsyncDeck(api_key=KEY, base_url=hostile, timeout=1, deadline=2, rate_limit=None) as deck:
+            started = time.monotonic()
+            with pytest.raises(APITimeoutError) as caught:
+                await deck.task_runs.retrieve("trickle")
+            return time.monotonic() - started, caught.value
+
+    elapsed, error = asyncio.run(asyncio.wait_for(main(), 20))
+    assert elapsed < 2.5, f"the call ran {elapsed:.1f}s past a 2 s deadline"
+    assert "GET /task-runs/trickle" in str(error)
+
+
+@pytest.mark.parametrize("route", ["big?size=5000", "chunked", "bomb"])
+def test_a_body_over_the_cap_is_refused_before_it_is_read_whole(hostile, route):
+    with dn.Deck(api_key=KEY, base_url=hostile, max_response_bytes=4096, rate_limit=None) as deck:
+        with pytest.raises(ResponseTooLargeError, match="over the 4096 bytes cap") as caught:
+            deck.task_runs.retrieve(route.split("?")[0] if route != "big?size=5000" else "big")
+    assert "xxxx" not in str(caught.value) and "0000" not in str(caught.value)
+    assert isinstance(caught.value, DeckError)
+
+
+def test_the_default_cap_is_20_mb_and_bodies_below_it_are_read(hostile):
+    with dn.Deck(api_key=KEY, base_url=hostile, rate_limit=None) as deck:
+        assert deck.max_response_bytes == 20 * 1024 * 1024
+        assert deck.task_runs.retrieve("big").id == "trun_1"
+    with pytest.raises(ValueError, match="max_response_bytes"):
+        dn.Deck(api_key=KEY, base_url=hostile, max_response_bytes=0)
+
+
+def test_a_body_over_the_cap_is_refused_by_the_async_client_too(hostile):
+    async def main():
+        async with dn.AsyncDeck(api_key=KEY, base_url=hostile, max_response_bytes=4096, rate_limit=None) as deck:
+            await deck.task_runs.retrieve("chunked")
+
+    with pytest.raises(ResponseTooLargeError):
+        asyncio.run(asyncio.wait_for(main(), 20))
+
+
+def test_deeply_nested_json_is_a_clear_deck_error(hostile):
+    with dn.Deck(api_key=KEY, base_url=hostile, rate_limit=None) as deck:
+        with pytest.raises(APIResponseValidationError, match="nested too deeply") as caught:
+            deck.task_runs.retrieve("nested")
+    assert "[[[" not in str(caught.value)
+
+
+def test_an_id_too_long_for_a_url_is_a_deck_error_before_anything_is_sent(hostile):
+    with dn.Deck(api_key=KEY, base_url=hostile, rate_limit=None) as deck:
+        with pytest.raises(InvalidRequestError, match="task_run_id is 100000 characters long"):
+            deck.task_runs.retrieve("x" * 100_000)
+        with pytest.raises(DeckError, match="URL is invalid"):  # a query too long for a URL, too
+            list(deck.connections.list(external_id="x" * 70_000))
+        assert deck.stats.requests == 0
