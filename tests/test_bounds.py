@@ -103,11 +103,11 @@ def test_a_trickling_body_ends_at_the_deadline_async(hostile):
     assert "GET /task-runs/trickle" in str(error)
 
 
-@pytest.mark.parametrize("route", ["big?size=5000", "chunked", "bomb"])
+@pytest.mark.parametrize("route", ["big", "chunked", "bomb"])  # declared length, chunked, gzip bomb
 def test_a_body_over_the_cap_is_refused_before_it_is_read_whole(hostile, route):
-    with dn.Deck(api_key=KEY, base_url=hostile, max_response_bytes=4096, rate_limit=None) as deck:
-        with pytest.raises(ResponseTooLargeError, match="over the 4096 bytes cap") as caught:
-            deck.task_runs.retrieve(route.split("?")[0] if route != "big?size=5000" else "big")
+    deck = dn.Deck(api_key=KEY, base_url=hostile, max_response_bytes=4096, rate_limit=None)
+    with deck, pytest.raises(ResponseTooLargeError, match="over the 4096 bytes cap") as caught:
+        deck.task_runs.retrieve(route)
     assert "xxxx" not in str(caught.value) and "0000" not in str(caught.value)
     assert isinstance(caught.value, DeckError)
 
@@ -130,9 +130,9 @@ def test_a_body_over_the_cap_is_refused_by_the_async_client_too(hostile):
 
 
 def test_deeply_nested_json_is_a_clear_deck_error(hostile):
-    with dn.Deck(api_key=KEY, base_url=hostile, rate_limit=None) as deck:
-        with pytest.raises(APIResponseValidationError, match="nested too deeply") as caught:
-            deck.task_runs.retrieve("nested")
+    deck = dn.Deck(api_key=KEY, base_url=hostile, rate_limit=None)
+    with deck, pytest.raises(APIResponseValidationError, match="nested too deeply") as caught:
+        deck.task_runs.retrieve("nested")
     assert "[[[" not in str(caught.value)
 
 

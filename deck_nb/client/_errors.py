@@ -12,6 +12,13 @@ from typing import Any
 class DeckError(Exception):
     """Base of every error deck_nb raises."""
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook: a short block (message, code, request id, what to do) instead of the whole
+        traceback; ``%tb verbose`` shows the full one."""
+        from ._explain import render
+
+        return render(self)
+
     def __reduce__(self):
         return (_rebuild, (type(self), self.__dict__.copy(), self.args))
 

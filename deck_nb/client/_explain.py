@@ -1,0 +1,122 @@
+"""Short errors in notebooks: a DeckError shows as one block (class, message, code, field, request id,
+the call and what to do) through IPython's ``_render_traceback_`` hook, instead of ~80 lines of
+tenacity and httpx frames that say nothing to an analyst.
+
+The full traceback stays one command away: ``%tb verbose`` (for the last error) or ``%xmode verbose``
+(for every error from then on); ``DECK_NB_TRACEBACK=full`` in the environment turns the short form off.
+Only the error's own fields are shown — never a source line, which could hold a typed password.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any
+
+# What to do, by Deck error code first, then by class (walking the class's MRO).
+CODE_HINTS = {
+    "interaction_timeout": "The window to answer closed: open a new connection or start a new run.",
+    "interaction_not_required": "Nothing is waiting for input any more (answered elsewhere, canceled or "
+    "expired): read the object's status before answering again.",
+    "interaction_input_invalid": "Answer every field of the current interaction, with the field named above "
+    "corrected; no attempt was used up.",
+    "auth_invalid": "The source rejected the credentials or locked the account: check them with the account "
+    "holder before trying again.",
+    "connection_not_connected": "Connect first: a run needs a `connected` connection (await dn.connect(...)).",
+    "api_key_invalid": "Check DECK_API_KEY (or api_key=): the key is missing, wrong or revoked.",
+    "source_not_found": "Check the source id: deck.sources.list() shows the ones available.",
+    "idempotency_error": "An Idempotency-Key was reused with different parameters: let deck_nb choose keys.",
+    "task_run_not_cancelable": "The run has already finished: read its status and result instead.",
+    "cursor_invalid": "The cursor is stale or from another list: list again from the start.",
+}
+CLASS_HINTS = {
+    "ResponseTooLargeError": "The answer was over the size cap: pass max_response_bytes= to Deck(...) if "
+    "answers this large are expected.",
+    "APIResponseValidationError": "Deck's answer could not be read; quote the request id if you report it.",
+    "APITimeoutError": "No answer in time: try again, or raise timeout= / deadline= on Deck(...) for a slow network.",
+    "APIConnectionError": "No answer from Deck (deck_nb already retried): check the network and the base URL.",
+    "RateLimitError": "The organization's 200 requests per 10 s are used up (deck_nb already waited and "
+    "retried): slow down or try again in a few seconds.",
+    "AuthenticationError": "Check DECK_API_KEY (or api_key=): the key is missing, wrong or revoked.",
+    "PermissionDeniedError": "This API key may not do that: check the key's organization and permissions.",
+    "NotFoundError": "Check the id: nothing with that id exists for this API key.",
+    "InternalServerError": "Deck had a problem on its side (deck_nb already retried): try again later, and "
+    "quote the request id to support.",
+    "ConflictError": "Deck was busy with the same request: try again in a moment.",
+    "BadRequestError": "Check the arguments: the message (and field) above name the problem.",
+    "InvalidRequestError": "Check the argument named above; nothing was sent.",
+    "WaitTimeout": "It did not get there in time: wait longer (timeout=) or look at the object's status.",
+    "WebhookPayloadError": "The sender holds the secret but sent something that is not a Deck event.",
+    "WebhookVerificationError": "Check the destination's secret and that the sender's clock is right.",
+}
+DEFAULT_HINT = "The message above names the problem."
+
+
+def hint(error: BaseException) -> str:
+    code = getattr(error, "code", None)
+    if isinstance(code, str) and code in CODE_HINTS:
+        return CODE_HINTS[code]
+    for cls in type(error).__mro__:
+        if cls.__name__ in CLASS_HINTS:
+            return CLASS_HINTS[cls.__name__]
+    return DEFAULT_HINT
+
+
+def short_block(error: BaseException) -> list[str]:
+    """The lines IPython shows for a DeckError."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    red, bold, reset = "\x1b[0;31m", "\x1b[1m", "\x1b[0m"
+    lines = [f"{red}{bold}{type(error).__name__}{reset}{red}: {message}{reset}"]
+    facts = []
+    code, kind = getattr(error, "code", None), getattr(error, "type", None)
+    if code:
+        facts.append(f"code {kind}/{code}" if kind else f"code {code}")
+    if getattr(error, "field", None):
+        facts.append(f"field {error.field}")  # type: ignore[attr-defined]
+    if getattr(error, "status_code", None):
+        facts.append(f"HTTP {error.status_code}")  # type: ignore[attr-defined]
+    if getattr(error, "request_id", None):
+        facts.append(f"request {error.request_id}")  # type: ignore[attr-defined]
+    if facts:
+        lines.append("  " + " · ".join(facts))
+    method, path = getattr(error, "method", None), getattr(error, "path", None)
+    place = [f"call {method} {path if len(path) <= 80 else path[:79] + '…'}"] if method and path else []
+    where = _user_line(error)
+    if where:
+        place.append(where)
+    if place:
+        lines.append("  " + " · ".join(place))
+    lines.append(f"  → {hint(error)}")
+    lines.append("  (deck_nb shortened this traceback: `%tb verbose` shows it in full)")
+    return lines
+
+
+def render(error: BaseException) -> list[str]:
+    """Short unless the full traceback was asked for (``%tb verbose``, ``%xmode verbose`` or the env)."""
+    shell = _shell()
+    full = os.environ.get("DECK_NB_TRACEBACK", "").lower() == "full"
+    if shell is not None and getattr(shell.InteractiveTB, "mode", "") == "Verbose":
+        full = True
+    if not full:
+        return short_block(error)
+    if shell is not None:
+        return shell.InteractiveTB.structured_traceback(type(error), error, error.__traceback__)
+    return traceback.format_exception(type(error), error, error.__traceback__)
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def _user_line(error: BaseException) -> str | None:
+    """Where the user's own code raised it: the last frame run as ``__main__`` (a notebook cell)."""
+    tb, line = error.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") == "__main__":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f"raised at line {line} of your cell" if line else None
