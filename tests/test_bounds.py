@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socketserver
+import threading
 import time
 
 import pytest
@@ -101,6 +103,51 @@ def test_a_trickling_body_ends_at_the_deadline_async(hostile):
     elapsed, error = asyncio.run(asyncio.wait_for(main(), 20))
     assert elapsed < 2.5, f"the call ran {elapsed:.1f}s past a 2 s deadline"
     assert "GET /task-runs/trickle" in str(error)
+
+
+class _TrickledHeaders(socketserver.BaseRequestHandler):
+    """A raw server whose *headers* come one byte every 0.2 s (bounded: 60 bytes, then it hangs up)."""
+
+    def handle(self) -> None:
+        self.request.settimeout(15)
+        self.request.recv(65536)
+        try:
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Pad: ")
+            for _ in range(60):
+                time.sleep(0.2)
+                self.request.sendall(b"x")
+        except OSError:
+            return  # the client gave up, as it should
+
+
+@pytest.fixture(scope="module")
+def trickled_headers():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _TrickledHeaders)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v2"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_trickled_headers_end_at_the_deadline_too(trickled_headers, mode):
+    options = {"api_key": KEY, "base_url": trickled_headers, "timeout": 1, "deadline": 2, "rate_limit": None}
+
+    async def run_async():
+        async with dn.AsyncDeck(**options) as deck:
+            await deck.test()
+
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError, match="deadline"):
+        if mode == "async":
+            asyncio.run(asyncio.wait_for(run_async(), 20))
+        else:
+            with dn.Deck(**options) as deck:
+                deck.test()
+    assert time.monotonic() - started < 2.6
 
 
 @pytest.mark.parametrize("route", ["big", "chunked", "bomb"])  # declared length, chunked, gzip bomb

@@ -15,6 +15,7 @@ from . import _errors as errors
 from ._api import AUTO, PROBE, ApiChoice, resolve_api
 from ._core import FETCH, BaseClient, Call, CallState, wait_plan
 from ._credentials import Credentials, Sessions
+from ._deadline import call_deadline, deadline_client
 from ._events import EventFeed
 from ._interactive import Connections, TaskRuns
 from ._models import Event
@@ -51,7 +52,7 @@ class Deck(BaseClient, _ApiAware):
     def __init__(self, *, http_client: httpx.Client | None = None, api: str | None = None, **options: Any) -> None:
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**options)
-        self._http = http_client or httpx.Client(limits=_limits())
+        self._http = http_client or deadline_client(limits=_limits())
         self._http.headers.update(self._default_headers())
         self.sources = Sources(self)
         self.tasks = Tasks(self)
@@ -100,7 +101,7 @@ class Deck(BaseClient, _ApiAware):
         if self.pacer is not None:
             self.pacer.acquire()
         try:
-            with self._http.stream(**self._request_kwargs(call, flight.until)) as response:
+            with call_deadline(flight.until), self._http.stream(**self._request_kwargs(call, flight.until)) as response:
                 reader = self._reader(call, response, flight.until)
                 for chunk in response.iter_bytes():
                     reader.feed(chunk)
