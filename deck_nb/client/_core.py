@@ -75,6 +75,12 @@ class Observer:
 
 
 class BaseClient:
+    """What Deck and AsyncDeck share. The bounds: ``timeout`` caps each network wait; ``deadline``
+    caps a whole call — every attempt, the backoff between them and each body read included, so a
+    server that trickles a byte at a time ends the call with ``APITimeoutError`` at the deadline;
+    ``max_response_bytes`` (20 MB) caps each response body (``ResponseTooLargeError``, checked
+    before and while reading, after decompression); ``max_retries`` caps the attempts."""
+
     def __init__(
         self,
         *,
@@ -261,17 +267,20 @@ class BaseClient:
         self.stats.requests += 1
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         request_id = response.headers.get("x-request-id")
+        too_deep = False
         try:
             body = json.loads(content) if content else None
         except ValueError:
             body = None
         except RecursionError:
-            raise _unreadable(call, response, request_id, "JSON nested too deeply to read") from None
+            body, too_deep = None, True
         if isinstance(body, dict):
             request_id = body.get("request_id") if isinstance(body.get("request_id"), str) else request_id
         log.debug("%s -> %s %s", call.describe(), response.status_code, request_id or "")
         if response.status_code >= 400:
             raise self._status_error(call, response, body, request_id)
+        if too_deep:
+            raise _unreadable(call, response, request_id, "JSON nested too deeply to read")
         if not isinstance(body, dict):
             ctype = response.headers.get("content-type", "?")
             raise _unreadable(call, response, request_id, f"a non-JSON or non-object body ({ctype})")
