@@ -85,3 +85,17 @@ def test_the_full_traceback_can_be_kept_on(shell, capsys, monkeypatch):
 
 def api_key_tail(sim) -> str:
     return sim.api_key[-12:]
+
+
+def test_a_failed_job_shows_deck_s_code_and_what_to_do(shell, capsys):
+    shown = _run(
+        shell,
+        capsys,
+        "from deck_nb.client import ErrorDetail\nfrom deck_nb.notebook import JobFailed\n"
+        "raise JobFailed('connection conn_1 ended `invalid`', "
+        "[ErrorDetail(type='auth', code='auth_invalid', message='The credentials were rejected.')])",
+    )
+    lines = shown.strip().splitlines()
+    assert lines[0] == "JobFailed: connection conn_1 ended `invalid`"
+    assert "code auth/auth_invalid" in shown and "→ The source rejected the credentials" in shown
+    assert "Traceback" not in shown

@@ -48,12 +48,28 @@ CLASS_HINTS = {
     "WaitTimeout": "It did not get there in time: wait longer (timeout=) or look at the object's status.",
     "WebhookPayloadError": "The sender holds the secret but sent something that is not a Deck event.",
     "WebhookVerificationError": "Check the destination's secret and that the sender's clock is right.",
+    "JobFailed": "The job ended in a failure status: `.errors` has Deck's details; fix the cause, then start "
+    "a new one.",
+    "NeedsAwait": "In a notebook, write `await job` (or pass respond=... for a headless answer).",
+    "NoAnswer": "Give the responder a value for every required field.",
+    "InteractionFormError": "Correct the field named above, then submit again.",
 }
 DEFAULT_HINT = "The message above names the problem."
 
 
+def _code(error: BaseException) -> tuple[str | None, str | None]:
+    """(type, code) of the error, or of the first of its ``errors`` (a failed job carries Deck's)."""
+    code, kind = getattr(error, "code", None), getattr(error, "type", None)
+    details = getattr(error, "errors", None)
+    if not code and isinstance(details, list) and details:
+        first = details[0]
+        code = first.get("code") if isinstance(first, dict) else getattr(first, "code", None)
+        kind = first.get("type") if isinstance(first, dict) else getattr(first, "type", None)
+    return (kind if isinstance(kind, str) else None), (code if isinstance(code, str) else None)
+
+
 def hint(error: BaseException) -> str:
-    code = getattr(error, "code", None)
+    code = _code(error)[1]
     if isinstance(code, str) and code in CODE_HINTS:
         return CODE_HINTS[code]
     for cls in type(error).__mro__:
@@ -68,7 +84,7 @@ def short_block(error: BaseException) -> list[str]:
     red, bold, reset = "\x1b[0;31m", "\x1b[1m", "\x1b[0m"
     lines = [f"{red}{bold}{type(error).__name__}{reset}{red}: {message}{reset}"]
     facts = []
-    code, kind = getattr(error, "code", None), getattr(error, "type", None)
+    kind, code = _code(error)
     if code:
         facts.append(f"code {kind}/{code}" if kind else f"code {code}")
     if getattr(error, "field", None):
