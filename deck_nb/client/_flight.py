@@ -90,13 +90,23 @@ class CallState:
         """Whether the re-read shows the prompt answered (moved on): then the fresh object is the answer."""
         if fresh is None or self.call.submission is None:
             return False
-        delivered = self.client.prompts.get(self.call.submission[1]) != self.answering
+        delivered = moved_on(self.answering, self.client.prompts.get(self.call.submission[1]))
         log.info(
             "%s lost its answer; the prompt %s",
             self.call.describe(),
             "moved on: counted as delivered" if delivered else "is still open: resending",
         )
         return delivered
+
+
+def moved_on(answering: tuple | None, now: tuple | None) -> bool:
+    """Delivered means: a different prompt is open where the one answered was — a resend would answer
+    the next prompt. Anything else is resent with the same Idempotency-Key, as before: if the answer
+    landed, the server replays its stored response (or refuses with interaction_not_required, which
+    callers handle); if the client is unsure what it answered, resending is the safe side."""
+    if now is None or answering is None or answering[0] != "interaction_required":
+        return False
+    return now[0] == "interaction_required" and now[2] != answering[2]  # the prompt, not the timestamp
 
 
 def _size(n: int) -> str:
