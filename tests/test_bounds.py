@@ -42,6 +42,17 @@ async def _trickle(request):
     return StreamingResponse(body(), media_type="application/json")
 
 
+_FIRST_TRICKLES = {"seen": 0}
+
+
+async def _trickle_once(request):
+    """The first answer trickles (as one bad response among many would); the next is whole."""
+    _FIRST_TRICKLES["seen"] += 1
+    if _FIRST_TRICKLES["seen"] == 1:
+        return await _trickle(request)
+    return Response(b'{"id": "trun_1", "object": "task_run", "status": "running"}', media_type="application/json")
+
+
 async def _big(request):
     size = int(request.query_params.get("size", "5000"))
     return Response(b'{"id": "trun_1", "pad": "' + b"x" * size + b'"}', media_type="application/json")
@@ -72,6 +83,7 @@ async def _nested(request):
 def hostile():
     routes = [
         Route("/v2/task-runs/trickle", _trickle),
+        Route("/v2/task-runs/trickle-once", _trickle_once),
         Route("/v2/task-runs/big", _big),
         Route("/v2/task-runs/chunked", _big_chunked),
         Route("/v2/task-runs/bomb", _bomb),
@@ -190,3 +202,25 @@ def test_an_id_too_long_for_a_url_is_a_deck_error_before_anything_is_sent(hostil
         with pytest.raises(DeckError, match="URL is invalid"):  # a query too long for a URL, too
             list(deck.connections.list(external_id="x" * 70_000))
         assert deck.stats.requests == 0
+
+
+@pytest.mark.parametrize("shell", ["sync", "async"])
+def test_one_trickling_answer_is_cut_at_the_attempt_timeout_and_retried(hostile, shell):
+    """``timeout`` bounds each attempt as a whole, so one trickled answer costs one attempt, not the
+    whole call: the retry gets the real answer well inside the deadline."""
+    _FIRST_TRICKLES["seen"] = 0
+    options = {"api_key": KEY, "base_url": hostile, "timeout": 1, "deadline": 20, "rate_limit": None}
+
+    async def run_async():
+        async with dn.AsyncDeck(**options) as deck:
+            return await deck.task_runs.retrieve("trickle-once")
+
+    started = time.monotonic()
+    if shell == "sync":
+        with dn.Deck(**options) as deck:
+            run = deck.task_runs.retrieve("trickle-once")
+    else:
+        run = asyncio.run(run_async())
+    elapsed = time.monotonic() - started
+    assert run.status == "running" and _FIRST_TRICKLES["seen"] == 2
+    assert elapsed < 6.0, f"one trickled answer held the call {elapsed:.1f}s"

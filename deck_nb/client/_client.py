@@ -100,13 +100,14 @@ class Deck(BaseClient, _ApiAware):
         call = flight.call
         if self.pacer is not None:
             self.pacer.acquire()
+        until = self._attempt_until(flight)
         try:
-            with call_deadline(flight.until), self._http.stream(**self._request_kwargs(call, flight.until)) as response:
-                reader = self._reader(call, response, flight.until)
+            with call_deadline(until), self._http.stream(**self._request_kwargs(call, until)) as response:
+                reader = self._reader(call, response, until)
                 for chunk in response.iter_bytes():
                     reader.feed(chunk)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._httpx_error(exc, call, flight.until) from None
+            raise self._httpx_error(exc, call, until) from None
         finally:
             if self.pacer is not None:
                 self.pacer.release()
@@ -220,16 +221,17 @@ class AsyncDeck(BaseClient, _ApiAware):
         call = flight.call
         if self.pacer is not None:
             await self.pacer.acquire_async()
+        until = self._attempt_until(flight)
         try:
-            async with asyncio.timeout(self._remaining(call, flight.until)):
-                async with self._http.stream(**self._request_kwargs(call, flight.until)) as response:
-                    reader = self._reader(call, response, flight.until)
+            async with asyncio.timeout(self._remaining(call, until)):
+                async with self._http.stream(**self._request_kwargs(call, until)) as response:
+                    reader = self._reader(call, response, until)
                     async for chunk in response.aiter_bytes():
                         reader.feed(chunk)
         except TimeoutError:
             raise self._deadline_error(call) from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._httpx_error(exc, call, flight.until) from None
+            raise self._httpx_error(exc, call, until) from None
         finally:
             if self.pacer is not None:
                 self.pacer.release()

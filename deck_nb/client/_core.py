@@ -169,9 +169,16 @@ class BaseClient:
             raise self._deadline_error(call)
         return remaining
 
+    def _attempt_until(self, flight: CallState) -> float:
+        """When one attempt must end: ``timeout`` after it starts (connecting, headers and the whole
+        body), and never after the call's deadline. A trickling answer is cut there and retried while
+        the deadline allows, instead of holding the call until the deadline."""
+        return min(flight.until, time.monotonic() + self.timeout)
+
     def _deadline_error(self, call: Call) -> errors.APITimeoutError:
         return errors.APITimeoutError(
-            f"{call.describe()} did not finish within its deadline ({self.deadline:g}s, body read included)",
+            f"{call.describe()} did not finish in time ({self.timeout:g}s per attempt, {self.deadline:g}s deadline "
+            "per call, body read included)",
             method=call.method,
             path=call.path,
         )
