@@ -1,11 +1,11 @@
-"""The plan of a job, written once: a generator of commands (create, settle, ask, submit) and the
-decisions between them. It does no I/O; the sync and async shells (``_shells``) carry each command
+"""The plan of a job, written once: a generator of commands (create, settle, ask, submit, call) and
+the decisions between them. It does no I/O; the sync and async shells (``_shells``) carry each command
 out and send back its result or error."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +23,15 @@ MAX_SUBMISSIONS = 50  # answers a headless responder may send in one wait, whate
 
 # answers the plan itself handles (ask again, or look at what happened), so the shells hand them back
 ANSWER_ERRORS = (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout)
+REVIEW = "review_required"  # waits for a person in Deck's console: no API resolves it
 
 
 @dataclass
 class Settle:
-    """Poll until waiting for input or terminal."""
+    """Poll until waiting for input or terminal; ``past_review``: until a run leaves
+    ``review_required`` (a person approves it in Deck's console), polling with the client's delay."""
+
+    past_review: bool = False
 
 
 @dataclass
@@ -51,20 +55,35 @@ class Create:
     password: str = field(repr=False)
 
 
+@dataclass
+class Call:
+    """Any other request: ``fn(deck)`` with the shell's client (a sync answer or an awaitable). An
+    error of a type in ``catch`` is thrown back into the plan, which decides what it means."""
+
+    fn: Callable[[Any], Any] = field(repr=False)
+    what: str = ""
+    catch: tuple[type[BaseException], ...] = ()
+
+
 Plan = Generator[Any, Any, None]
 
 
 def plan(job: Job) -> Plan:
     """Drive ``job`` to a terminal status: create it if needed, then settle, ask, submit, repeat."""
     if job.resource is None:
-        password = yield from job._credentials()
-        job._observe((yield Create(password)))
+        job._observe((yield from job._start()))
     answered_to: dict[str, int] = {}  # how often each prompt (its JSON) was answered and accepted
     while True:
-        obj = yield Settle()
+        if not job._settles():  # a stored credential: nothing to wait for
+            return
+        obj = yield Settle(past_review=job.status == REVIEW)
         job._observe(obj)
         if obj.status in job.TERMINAL:
+            yield from job._ended(obj)
             return
+        if obj.status == REVIEW:
+            yield from job._in_review(obj)
+            continue  # keeps waiting (never approves): the next settle polls until it leaves review
         if obj.status != "interaction_required" or obj.interaction is None:
             continue
         error = None

@@ -31,13 +31,13 @@ class InteractionRecord:
 def record(records: list[InteractionRecord], obj: Any) -> bool:
     """Judge the last pending record by the new state ``obj``, and add a record when ``obj`` shows a
     new prompt. Returns whether ``obj`` is waiting for input."""
-    raw = obj.interaction.model_dump(mode="json") if obj.interaction is not None else None
+    interaction = getattr(obj, "interaction", None)  # a credential has none
+    raw = interaction.model_dump(mode="json") if interaction is not None else None
     prompting = obj.status == "interaction_required" and raw is not None
     last = records[-1] if records else None
     if last is not None and last.outcome == outcomes.PENDING:
         last.outcome = outcomes.settle(last.raw, last.answered_at is not None, obj.to_dict()) or outcomes.PENDING
     if prompting and (last is None or last.raw != raw or last.outcome != outcomes.PENDING):
-        interaction = obj.interaction
         records.append(
             InteractionRecord(
                 interaction.type,

@@ -10,10 +10,10 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from deck_nb.client import AsyncDeck, Deck, WaitTimeout
+from deck_nb.client import AsyncDeck, Deck, WaitTimeout, is_settled
 
 from ._errors import NeedsAwait
-from ._plan import ANSWER_ERRORS, DONE, Ask, Create, Settle, Submit, advance, plan
+from ._plan import ANSWER_ERRORS, DONE, REVIEW, Ask, Call, Create, Settle, Submit, advance, plan
 from ._prompt import Prompt
 
 if TYPE_CHECKING:
@@ -95,6 +95,11 @@ def _next(job: Job, value: Any, error: BaseException | None) -> Any:
     return cmd
 
 
+def _handled(cmd: Any, exc: BaseException) -> bool:
+    """Whether the plan decides about this error (else it propagates out of the shell)."""
+    return isinstance(exc, ANSWER_ERRORS) or (isinstance(cmd, Call) and isinstance(exc, cmd.catch))
+
+
 def drive_sync(job: Job, deadline: Deadline) -> None:
     """Carry out the plan with the sync client, blocking until it ends or the deadline passes."""
     cmd = _first(job)
@@ -103,7 +108,24 @@ def drive_sync(job: Job, deadline: Deadline) -> None:
         value, error = None, None
         try:
             value = _run_sync(job, cmd, deadline)
-        except ANSWER_ERRORS as exc:
+        except Exception as exc:
+            if not _handled(cmd, exc):
+                raise
+            error = exc
+        cmd = _next(job, value, error)
+
+
+def start_sync(job: Job) -> None:
+    """Carry out the plan until the resource exists (``connect``/``run_task`` outside an event loop
+    create at once); the next wait carries on from the command left pending. Stops before asking."""
+    cmd = _first(job)
+    while cmd is not DONE and job.resource is None and not isinstance(cmd, Ask):
+        value, error = None, None
+        try:
+            value = _run_sync(job, cmd, Deadline(None))
+        except Exception as exc:
+            if not _handled(cmd, exc):
+                raise
             error = exc
         cmd = _next(job, value, error)
 
@@ -121,19 +143,35 @@ async def drive_async(job: Job, adeck: AsyncDeck, deadline: Deadline, settle: Se
                     value = await settle(job, deadline.remaining())
                 else:
                     value = await _run_async(job, adeck, cmd, deadline)
-        except ANSWER_ERRORS as exc:
-            error = exc
         except TimeoutError as exc:
+            if _handled(cmd, exc):
+                error = exc
+                cmd = _next(job, value, error)
+                continue
             if isinstance(exc, WaitTimeout) or deadline.at is None or time.monotonic() < deadline.at:
                 raise
             raise deadline.expired_error(job) from None
+        except Exception as exc:
+            if not _handled(cmd, exc):
+                raise
+            error = exc
         cmd = _next(job, value, error)
+
+
+def _until(cmd: Settle) -> Callable[[Any], bool]:
+    return _past_review if cmd.past_review else is_settled
+
+
+def _past_review(obj: Any) -> bool:
+    return obj.status != REVIEW and is_settled(obj)
 
 
 def _run_sync(job: Job, cmd: Any, deadline: Deadline) -> Any:
     deck = job._deck
     if isinstance(cmd, Settle):
-        return job._resources(deck).wait(job.id, timeout=deadline.remaining())
+        return job._resources(deck).wait(job.id, timeout=deadline.remaining(), until=_until(cmd))
+    if isinstance(cmd, Call):
+        return cmd.fn(deck)
     if isinstance(cmd, Submit):
         return job._resources(deck).submit_interaction(job.id, cmd.inputs)
     if isinstance(cmd, Create):
@@ -152,7 +190,10 @@ def _run_sync(job: Job, cmd: Any, deadline: Deadline) -> Any:
 
 async def _run_async(job: Job, adeck: AsyncDeck, cmd: Any, deadline: Deadline) -> Any:
     if isinstance(cmd, Settle):
-        return await job._resources(adeck).wait(job.id, timeout=deadline.remaining())
+        return await job._resources(adeck).wait(job.id, timeout=deadline.remaining(), until=_until(cmd))
+    if isinstance(cmd, Call):
+        value = cmd.fn(adeck)
+        return await value if inspect.isawaitable(value) else value
     if isinstance(cmd, Submit):
         return await job._resources(adeck).submit_interaction(job.id, cmd.inputs)
     if isinstance(cmd, Create):

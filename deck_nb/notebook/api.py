@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from deck_nb.client import AsyncDeck, Connection, Deck
+from deck_nb.client import AsyncDeck, Connection, Credential, Deck, Session
 
 from . import _kernel
-from ._shells import loop_running
+from ._shells import loop_running, start_sync
 from .jobs import ConnectJob, Job, RunJob
 from .responders import resolve_responder
 from .session import sync_deck
@@ -26,56 +26,61 @@ def connect(
     deck: Deck | AsyncDeck | None = None,
     external_id: str | None = None,
 ) -> ConnectJob:
-    """Open a connection to ``source_id`` and return its job: ``conn = await dn.connect(...)`` in a
-    notebook (forms ask a person), ``dn.connect(..., respond={...}).wait()`` in a script. Without
-    ``password`` the responder asks for it, so it never has to be typed into a cell. In a kernel the
-    job runs on in the background even if nobody awaits it."""
+    """Log in to ``source_id`` and return its job: ``conn = await dn.connect(...)`` in a notebook
+    (forms ask a person), ``dn.connect(..., respond={...}).wait()`` in a script. Without ``password``
+    the responder asks for it (a masked field), so it never has to be typed into a cell. On the
+    seed's API this opens a connection (its MFA asked here); on Deck's current API it stores a
+    credential (``unverified``: its first run logs in and verifies it). In a kernel the job runs on
+    in the background even if nobody awaits it."""
     client = sync_deck(deck)
     responder = resolve_responder(respond)
     job = ConnectJob(
-        client,
-        responder,
-        source_id=source_id,
-        username=username,
-        external_id=external_id,
-        password=password if loop_running() else None,  # created by the async client when awaited
+        client, responder, source_id=source_id, username=username, external_id=external_id, password=password
     )
     if password is not None and not loop_running():
-        resource = client.connections.create(
-            source_id, username=username, password=password, external_id=external_id, idempotency_key=job._create_key
-        )
-        job._observe(resource)
+        start_sync(job)  # created now; in a loop the async client creates it when the job runs
     _kernel.start_in_background(job)
     return job
 
 
 def run_task(
     task_id: str,
-    connection: ConnectJob | Connection | str,
+    connection: ConnectJob | Connection | Credential | Session | str,
     input: Mapping[str, Any] | None = None,
     *,
     respond: Any = None,
     deck: Deck | AsyncDeck | None = None,
+    session: bool | str = True,
 ) -> RunJob:
-    """Start ``task_id`` on a connection (a job, a Connection or an id) and return its job, to
-    finish like a connection's (``await run`` or ``run.wait()``). By default the run is answered by
-    the same responder as the connection job it is given."""
+    """Start ``task_id`` with a login — the job ``dn.connect`` returned, or a Connection / Credential
+    (or its id) — and return its job, to finish like a connection's (``await run`` or
+    ``run.wait()``). By default the run is answered by the same responder as the job it is given.
+
+    On Deck's current API the run logs in itself, so the login's forms appear under the run; a later
+    run on the same credential reuses its live session (one MFA, not one per run). ``session=False``
+    logs in anew; ``session="sess_…"`` names the session to use. A session that has ended is replaced
+    by a new one (the card says so). A run waiting in ``review_required`` waits for approval in
+    Deck's console (``run.cancel()`` cancels it)."""
     client = sync_deck(deck)
     if isinstance(connection, Job):
         if connection.id is None:
             raise ValueError("that connection job has not started yet: `await` it (or .wait()) first")
-        connection_id = connection.id
+        login_id = connection.id
     else:
-        connection_id = getattr(connection, "id", connection)
-    if not isinstance(connection_id, str) or not connection_id:
-        raise TypeError(f"connection= takes a ConnectJob, a Connection or an id, not {type(connection).__name__}")
+        login_id = getattr(connection, "id", connection)
+    if not isinstance(login_id, str) or not login_id:
+        raise TypeError(
+            "the login is a ConnectJob, a Connection, a Credential, a Session or an id, "
+            f"not {type(connection).__name__}"
+        )
+    if not isinstance(session, bool | str) or (isinstance(session, str) and not session.startswith("sess_")):
+        raise ValueError(f"session= takes True (reuse), False (a new one) or a session id 'sess_…', not {session!r}")
     # by default, the same person (or answers) as the connection had
     inherit = respond is None and isinstance(connection, Job)
     responder = connection.responder if inherit else resolve_responder(respond)
-    job = RunJob(client, responder, task_id=task_id, connection_id=connection_id, input=input)
+    login = connection if isinstance(connection, Job | Session) else login_id
+    job = RunJob(client, responder, task_id=task_id, connection_id=login_id, input=input, login=login, session=session)
     if not loop_running():
-        job._observe(
-            client.task_runs.create(task_id, connection_id=connection_id, input=input, idempotency_key=job._create_key)
-        )
+        start_sync(job)
     _kernel.start_in_background(job)
     return job

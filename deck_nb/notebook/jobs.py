@@ -1,292 +1,33 @@
-"""Jobs: a connection or task run driven to its end, asking a responder for each interaction.
-
-The driving loop is written once, as a plan of commands (settle, ask, submit, create) that a sync
-shell (``job.wait()``) or an async shell (``await job``) carries out."""
+"""The two kinds of job: ``ConnectJob`` (a login: a connection on the seed's API, a stored credential
+on Deck's current one) and ``RunJob`` (a task run). The driving loop is written once, as a plan of
+commands (``_plan``) that a sync shell (``job.wait()``) or an async shell (``await job``) carries out;
+the base (``_job.Job``) holds the card, the records and the shells."""
 
 from __future__ import annotations
 
-import contextlib
-import html
-import time
-import uuid
-from collections.abc import Callable, Generator
-from datetime import datetime
+from collections.abc import Generator
 from typing import Any
 
-from deck_nb.client import (
-    AsyncDeck,
-    Connection,
-    Deck,
-    DeckError,
-    ErrorDetail,
-    Field,
-    Interaction,
-    TaskRun,
-)
-from deck_nb.widgets._card_state import CardState
+from deck_nb.client import Connection, Credential, Deck, DeckError, Field, Interaction, TaskRun
 
-from . import _kernel
-from ._errors import JobFailed, JobInterrupted, NeedsAwait
-from ._plan import Ask
-from ._prompt import Prompt, Responder, in_kernel
-from ._records import InteractionRecord, record
-from ._records import utc_now as _now
-from ._shells import TWINS, Deadline, Settler, drive_async, drive_sync
-from ._shells import loop_running as _loop_running
+from ._errors import JobFailed, NeedsAwait
+from ._job import Job, _loop_running
+from ._plan import REVIEW, Ask, Call, Create
+from ._prompt import Prompt, Responder
+from ._records import InteractionRecord
+from ._sessions import CREDENTIALS, REVIEW_NOTE, SESSIONS, credential_word, read_credential, start_run
 
 __all__ = ["ConnectJob", "InteractionRecord", "Job", "JobFailed", "NeedsAwait", "RunJob", "_loop_running"]
 
-
-class Job:
-    """A connection or run driven to its end, asking a responder at each interaction. Finish it with
-    ``await job`` (forms work; ``await job.wait_async(timeout=...)`` to bound it) or ``job.wait()``
-    (headless). ``job.card`` is its one-line status; ``job.interactions`` what was asked."""
-
-    kind = "resource"
-    TERMINAL: frozenset[str] = frozenset()
-    SUCCESS = ""
-
-    def __init__(self, deck: Deck, responder: Responder, title: str, resource: Any = None) -> None:
-        self._deck = deck
-        self.responder = responder
-        self.resource = resource
-        self.interactions: list[InteractionRecord] = []
-        self.card = CardState(title, resource.id if resource is not None else "", self._status_of(resource))
-        self._view: Any = None
-        self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
-        self._plan_gen: Generator[Any, Any, None] | None = None
-        self.seen_at: datetime | None = None  # when ``status`` was last read from Deck (UTC)
-        self._pending: Any = None  # the plan's command a stopped shell left undone (see _shells)
-        self._task: Any = None  # in a kernel: the background task that drives the job
-        self._create_key = uuid.uuid4().hex  # so a create resumed after Interrupt is not doubled
-
-    # -- what a job shows --------------------------------------------------------------------
-
-    @property
-    def id(self) -> str | None:
-        """The connection's or run's id; None until it is created."""
-        return self.resource.id if self.resource is not None else None
-
-    @property
-    def status(self) -> str:
-        """The latest status seen ("starting" before creation). Nothing polls a job that no shell
-        drives: its card then says how old this is; ``refresh()`` reads it now."""
-        return self._status_of(self.resource)
-
-    @staticmethod
-    def _status_of(resource: Any) -> str:
-        return resource.status if resource is not None else "starting"
-
-    @property
-    def done(self) -> bool:
-        """Whether the status is terminal (it will not change again)."""
-        return self.status in self.TERMINAL
-
-    @property
-    def ok(self) -> bool:
-        """Whether the job ended in success (``connected`` or ``completed``)."""
-        return self.status == self.SUCCESS
-
-    @property
-    def errors(self) -> list[ErrorDetail]:
-        """Deck's error details of a failed job (empty otherwise)."""
-        return list(self.resource.errors) if self.resource is not None else []
-
-    def raise_for_status(self) -> Job:
-        """Raise ``JobFailed`` (with Deck's error details) if the job ended in failure; else
-        return the job, so ``job.wait().raise_for_status()`` chains."""
-        if self.done and not self.ok:
-            detail = "; ".join(str(e) for e in self.errors) or "no details"
-            raise JobFailed(f"{self.kind} {self.id} ended `{self.status}`: {detail}", self.errors)
-        return self
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.card.text()}>"
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(r.type)}</td><td>{html.escape(r.message or '')}</td>"
-            f"<td>{html.escape(', '.join(r.field_names))}</td><td>{html.escape(r.outcome)}</td></tr>"
-            for r in self.interactions
-        )
-        table = (
-            "<table><tr><th>interaction</th><th>message</th><th>fields</th><th>outcome</th></tr>" + rows + "</table>"
-            if rows
-            else ""
-        )
-        errors = "".join(f"<div>{html.escape(str(e))}</div>" for e in self.errors)
-        return self.card.html() + table + errors
-
-    # -- observing ---------------------------------------------------------------------------
-
-    def _observe(self, obj: Any) -> None:
-        """Take a fresher object; record prompts shown and how earlier answers turned out."""
-        current = self.resource
-        if current is not None and obj.updated_at and current.updated_at and obj.updated_at < current.updated_at:
-            return  # an older state (out-of-order event): never go back in time
-        old_status = self.status
-        self.resource = obj
-        if self.on_change is not None and obj.status != old_status:
-            self.on_change(self, old_status, obj.status)
-        self.card.resource_id = obj.id
-        self.card.status = obj.status
-        prompting = record(self.interactions, obj)
-        self.card.interactions = [r.type for r in self.interactions]
-        self.card.seen, self.seen_at = time.monotonic(), _now()
-        self.card.expires_at = obj.interaction.expires_at if prompting else None
-        if obj.status in self.TERMINAL:
-            self.card.ended = self.card.ended or time.monotonic()
-            self.card.note = "; ".join(e.message or e.code or "" for e in obj.errors)
-        self._refresh_view(final=obj.status in self.TERMINAL)  # the saved text line: at the end, not mid-form
-
-    def _answered(self) -> None:
-        if self.interactions:
-            self.interactions[-1].answered_at = _now()
-
-    # -- per kind: the plan (``_plan``) calls these ------------------------------------------
-
-    def _credentials(self) -> Generator[Any, Any, str]:
-        raise NotImplementedError
-
-    def _prompt_title(self, obj: Any) -> str:
-        return f"{self.card.title} needs input"
-
-    # -- the two shells ----------------------------------------------------------------------
-
-    def wait(self, timeout: float | None = None) -> Job:
-        """Finish synchronously (scripts, headless responders), within ``timeout`` seconds for the
-        whole job (asks and answers included; ``WaitTimeout`` then, and waiting again resumes). In
-        a kernel with a widget responder use ``await job``: a blocking wait cannot receive clicks."""
-        if self.responder.needs_await and _loop_running():
-            raise NeedsAwait(
-                f"`job.wait()` cannot receive form clicks inside Jupyter; use `await job` "
-                f"(e.g. `{self.kind if self.kind != 'task_run' else 'run'} = await job`), "
-                "or pass respond=... for a headless answer"
-            )
-        deadline = Deadline(timeout)
-        _kernel.take_over_from_background(self)
-        self._check_responder(self._deck)
-        try:
-            with self._driving(resume="job.wait()"):
-                drive_sync(self, deadline)
-        except KeyboardInterrupt:
-            if not in_kernel():
-                raise
-            message = f"{self.card.title} {self.id or ''} stopped by Interrupt; `job.wait()` resumes it"
-            raise JobInterrupted(message.replace("  ", " "), self) from None
-        return self
-
-    async def wait_async(self, timeout: float | None = None) -> Job:
-        """``await job`` with a bound: within ``timeout`` seconds for the whole job, or
-        ``WaitTimeout`` (the job stops; waiting again resumes it). In a kernel this follows the
-        job's background task; Interrupt stops the job and says how to resume it."""
-        deadline = Deadline(timeout)
-        if _kernel.runs_in_background(self):
-            return await _kernel.follow(self, deadline)
-        return await self._finish_async(timeout)
-
-    def __await__(self):
-        return self.wait_async().__await__()
-
-    async def _finish_async(
-        self,
-        timeout: float | None = None,
-        *,
-        adeck: AsyncDeck | None = None,
-        settle: Settler | None = None,
-        show: bool = True,
-    ) -> Job:
-        """The async shell. A batch passes its own client and a settler fed by the event feed."""
-        deadline = Deadline(timeout)
-        adeck = adeck or TWINS.get(self._deck)
-        self._check_responder(self._deck)
-        if show:
-            self._show()
-        with self._driving(resume="await job"), _kernel.ticking(self):
-            await drive_async(self, adeck, deadline, settle)
-        return self
-
-    @contextlib.contextmanager
-    def _driving(self, resume: str):
-        """While a shell drives the job its card is live; whatever stops the shell (an error, a
-        timeout, Interrupt) shows on the card, with how to resume, before it propagates."""
-        self.card.live = True
-        self.card.note = ""
-        try:
-            yield
-        except BaseException as exc:
-            if not self.done:
-                reason = _kernel.stop_reason(exc)
-                self.card.note = f"stopped ({reason}) — `{resume}` resumes it"
-            raise
-        finally:
-            self.card.live = False
-            self.card.seen = time.monotonic()
-            self._refresh_view(final=True)
-
-    def _check_responder(self, deck: Deck) -> None:
-        check = getattr(self.responder, "check", None)
-        if check is not None:
-            check(deck)
-
-    # -- manual control ----------------------------------------------------------------------
-
-    def submit(self, answer: dict[str, Any] | None = None, /, **fields: Any) -> Job:
-        """Answer the current interaction from code (e.g. from another cell); the same rules as
-        ``submit_interaction`` (``inputs={...}`` is the answer, any other keyword a field)."""
-        obj = self._resources(self._deck).submit_interaction(self.id, answer, **fields)
-        self._answered()
-        self._observe(obj)
-        return self
-
-    def apply(self, update: Any) -> Job:
-        """Take a state pushed to you (an Event from a webhook or the feed, or an object): duplicates
-        and out-of-order deliveries are ignored, so the job never goes back in time."""
-        model = Connection if self.kind == "connection" else TaskRun
-        resource = getattr(update, "resource", update)  # an Event carries the object
-        if isinstance(resource, dict):
-            resource = model.model_validate(resource)
-        if not isinstance(resource, model) or resource.id != self.id:
-            raise ValueError(f"that update is not about {self.kind} {self.id}")
-        self._observe(resource)
-        return self
-
-    def refresh(self) -> Job:
-        """Read the resource now (``status`` is the latest state seen, and the card says how old
-        it is when nothing drives the job)."""
-        if self.id is None:
-            return self
-        self._observe(self._resources(self._deck).retrieve(self.id))
-        return self
-
-    # -- view --------------------------------------------------------------------------------
-
-    def _show(self) -> None:
-        """Display the card under the cell (in a kernel, once)."""
-        if self._view is None and in_kernel():
-            from .view import JobView
-
-            self._view = JobView(self.card)
-            self._view.display()
-
-    def _refresh_view(self, final: bool = False) -> None:
-        if self._view is not None:
-            self._view.refresh(done=self.done, final=final)
-
-    # -- per kind ----------------------------------------------------------------------------
-
-    def _resources(self, deck: Deck | AsyncDeck) -> Any:
-        raise NotImplementedError
-
-    def _create(self, deck: Deck | AsyncDeck, password: str) -> Any:
-        raise NotImplementedError
+CREDENTIAL_STATES = frozenset({"unverified", "verified", "invalid", "deleted"})
 
 
 class ConnectJob(Job):
-    """A connection driven to ``connected`` (or a failure), from ``dn.connect(...)``."""
+    """A login, from ``dn.connect(...)``. On the seed's API a connection driven to ``connected`` (or a
+    failure); on Deck's current API a stored credential: ``unverified`` until its first run logs in,
+    then ``verified`` (or ``invalid``) — the runs given this job update it."""
 
     kind = "connection"
-    TERMINAL = Connection.TERMINAL
     SUCCESS = "connected"
 
     def __init__(
@@ -297,24 +38,66 @@ class ConnectJob(Job):
         source_id: str,
         username: str | None,
         external_id: str | None = None,
-        resource: Connection | None = None,
+        resource: Connection | Credential | None = None,
         password: str | None = None,
     ) -> None:
         super().__init__(deck, responder, f"connect {source_id}", resource)
         self.source_id = source_id
         self._username = username
         self._external_id = external_id
-        self._password = password  # only until the connection is created (batches create lazily)
+        self._password = password  # only until the login is created (batches create lazily)
+        self.api: str | None = CREDENTIALS if isinstance(resource, Credential) else None
+
+    @property
+    def TERMINAL(self) -> frozenset[str]:  # type: ignore[override]
+        """Where the job ends: a connection's end, or any state of a stored credential."""
+        return CREDENTIAL_STATES if self.api == CREDENTIALS else Connection.TERMINAL
+
+    @property
+    def ok(self) -> bool:
+        """Whether it succeeded: ``connected``, or a credential stored and not refused."""
+        if self.api == CREDENTIALS:
+            return self.status in ("unverified", "verified")
+        return self.status == self.SUCCESS
 
     @property
     def connection(self) -> Connection | None:
-        """The latest Connection seen (None until created)."""
-        return self.resource
+        """The latest Connection seen (None until created, or on the current API)."""
+        return self.resource if isinstance(self.resource, Connection) else None
+
+    @property
+    def credential(self) -> Credential | None:
+        """The latest Credential seen (current API; None until stored, or on the seed's API)."""
+        return self.resource if isinstance(self.resource, Credential) else None
 
     def _resources(self, deck):
-        return deck.connections
+        return deck.credentials if self.api == CREDENTIALS else deck.connections
+
+    def _model(self) -> type:
+        return Credential if self.api == CREDENTIALS else Connection
+
+    def _start(self) -> Generator[Any, Any, Any]:
+        password = yield from self._credentials()
+        self.api = yield Call(_detect_api, "detect the API")
+        return (yield Create(password))
+
+    def _settles(self) -> bool:
+        return self.api != CREDENTIALS  # a credential is stored at once; its first run verifies it
+
+    def _note(self, obj: Any) -> str | None:
+        if isinstance(obj, Credential):
+            return credential_word(obj, own=True)
+        return super()._note(obj)
 
     def _create(self, deck, password: str):
+        if self.api == CREDENTIALS:
+            return deck.credentials.create(
+                self.source_id,
+                username=self._username,
+                password=password,
+                external_id=self._external_id,
+                idempotency_key=self._create_key,
+            )
         return deck.connections.create(
             self.source_id,
             username=self._username,
@@ -338,13 +121,22 @@ class ConnectJob(Job):
         return answer["password"]
 
     def cancel(self) -> ConnectJob:
-        """Close the browser session (``disconnect``)."""
-        self._observe(self._deck.connections.disconnect(self.id))
+        """Close the browser session: ``disconnect`` the connection, or (current API) end the
+        credential's live session, if a run opened one (the credential stays stored)."""
+        if self.api != CREDENTIALS:
+            self._observe(self._deck.connections.disconnect(self.id))
+            return self
+        session_id = SESSIONS.latest(self._deck, self.id) if self.id else None
+        if session_id is not None:
+            self._deck.sessions.end(session_id)
+            SESSIONS.forget(self._deck, self.id, session_id)
         return self
 
 
 class RunJob(Job):
-    """A task run driven to ``completed`` (or a failure), from ``dn.run_task(...)``."""
+    """A task run driven to ``completed`` (or a failure), from ``dn.run_task(...)``. On Deck's current
+    API it runs in the credential's live session when there is one (no second MFA), waits while the
+    run is in review in Deck's console, and shows the credential's status move."""
 
     kind = "task_run"
     TERMINAL = TaskRun.TERMINAL
@@ -359,15 +151,45 @@ class RunJob(Job):
         resource: TaskRun | None = None,
         connection_id: str | None = None,
         input: dict[str, Any] | None = None,
+        login: Any = None,
+        session: bool | str = True,
     ) -> None:
         super().__init__(deck, responder, f"run {task_id}", resource)
         self.task_id = task_id
         self._connection_id = connection_id or (resource.connection_id if resource is not None else None)
+        self._login = login if login is not None else self._connection_id  # what names the login
+        self._credential_job = login if isinstance(login, ConnectJob) else None
         self._input = input
+        self.session = session  # True: reuse the credential's live session; False: a new one; or an id
+        self.api: str | None = None
+        self.credential: Credential | None = None  # current API: the credential, read when the run ends
+        self.notes: list[str] = []  # what the card keeps saying (a reused or replaced session)
 
-    def _credentials(self) -> Generator[Any, Any, str]:
-        return ""
-        yield  # a generator, like the connection's
+    def _start(self) -> Generator[Any, Any, Any]:
+        self.api = yield Call(_detect_api, "detect the API")
+        if self.api == CREDENTIALS:
+            return (yield from start_run(self))
+        return (yield Create(""))
+
+    def _ended(self, obj: Any) -> Generator[Any, Any, None]:
+        if self.api == CREDENTIALS:
+            yield from read_credential(self, obj)
+
+    def _in_review(self, obj: Any) -> Generator[Any, Any, None]:
+        if self.api == CREDENTIALS and self.credential is None:
+            yield from read_credential(self, obj)  # past its login: the credential has moved
+
+    def _note(self, obj: Any) -> str | None:
+        parts = list(self.notes)
+        if obj.status == REVIEW:
+            parts.insert(0, REVIEW_NOTE)
+        elif obj.status == "cancelling":
+            parts.insert(0, "cancelling — it ends canceled in a moment")
+        if self.credential is not None:
+            parts.append(credential_word(self.credential, obj))
+        if obj.status in self.TERMINAL:
+            parts += [e.message or e.code or "" for e in obj.errors]
+        return "; ".join(p for p in parts if p)
 
     def _create(self, deck, password: str):
         return deck.task_runs.create(
@@ -388,6 +210,11 @@ class RunJob(Job):
         return deck.task_runs
 
     def cancel(self) -> RunJob:
-        """Cancel the run on Deck (it ends ``canceled``)."""
+        """Cancel the run on Deck: it ends ``canceled`` (on the current API through ``cancelling``,
+        which the card shows; a job being awaited follows it to the end)."""
         self._observe(self._deck.task_runs.cancel(self.id))
         return self
+
+
+def _detect_api(deck: Any) -> Any:
+    return deck.detect_api()

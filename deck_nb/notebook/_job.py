@@ -1,0 +1,302 @@
+"""The base of every job: a login or task run driven to its end, asking a responder for each
+interaction; its card, its records, its two shells (``job.wait()``, ``await job``) and manual
+control. The kinds (``ConnectJob``, ``RunJob``) live in ``jobs``."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import time
+import uuid
+from collections.abc import Callable, Generator
+from datetime import datetime
+from typing import Any
+
+from deck_nb.client import AsyncDeck, Connection, Deck, ErrorDetail, TaskRun
+from deck_nb.widgets._card_state import CardState
+
+from . import _kernel
+from ._errors import JobFailed, JobInterrupted, NeedsAwait
+from ._plan import Create
+from ._prompt import Responder, in_kernel
+from ._records import InteractionRecord, record
+from ._records import utc_now as _now
+from ._shells import TWINS, Deadline, Settler, drive_async, drive_sync
+from ._shells import loop_running as _loop_running
+
+__all__ = ["InteractionRecord", "Job", "JobFailed", "NeedsAwait", "_loop_running"]
+
+
+class Job:
+    """A connection or run driven to its end, asking a responder at each interaction. Finish it with
+    ``await job`` (forms work; ``await job.wait_async(timeout=...)`` to bound it) or ``job.wait()``
+    (headless). ``job.card`` is its one-line status; ``job.interactions`` what was asked."""
+
+    kind = "resource"
+    TERMINAL: frozenset[str] = frozenset()
+    SUCCESS = ""
+
+    def __init__(self, deck: Deck, responder: Responder, title: str, resource: Any = None) -> None:
+        self._deck = deck
+        self.responder = responder
+        self.resource = resource
+        self.interactions: list[InteractionRecord] = []
+        self.card = CardState(title, resource.id if resource is not None else "", self._status_of(resource))
+        self._view: Any = None
+        self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
+        self._plan_gen: Generator[Any, Any, None] | None = None
+        self.seen_at: datetime | None = None  # when ``status`` was last read from Deck (UTC)
+        self._pending: Any = None  # the plan's command a stopped shell left undone (see _shells)
+        self._task: Any = None  # in a kernel: the background task that drives the job
+        self._create_key = uuid.uuid4().hex  # so a create resumed after Interrupt is not doubled
+
+    # -- what a job shows --------------------------------------------------------------------
+
+    @property
+    def id(self) -> str | None:
+        """The connection's or run's id; None until it is created."""
+        return self.resource.id if self.resource is not None else None
+
+    @property
+    def status(self) -> str:
+        """The latest status seen ("starting" before creation). Nothing polls a job that no shell
+        drives: its card then says how old this is; ``refresh()`` reads it now."""
+        return self._status_of(self.resource)
+
+    @staticmethod
+    def _status_of(resource: Any) -> str:
+        return resource.status if resource is not None else "starting"
+
+    @property
+    def done(self) -> bool:
+        """Whether the status is terminal (it will not change again)."""
+        return self.status in self.TERMINAL
+
+    @property
+    def ok(self) -> bool:
+        """Whether the job ended in success (``connected`` or ``completed``)."""
+        return self.status == self.SUCCESS
+
+    @property
+    def errors(self) -> list[ErrorDetail]:
+        """Deck's error details of a failed job (empty otherwise)."""
+        return list(self.resource.errors) if self.resource is not None else []
+
+    def raise_for_status(self) -> Job:
+        """Raise ``JobFailed`` (with Deck's error details) if the job ended in failure; else
+        return the job, so ``job.wait().raise_for_status()`` chains."""
+        if self.done and not self.ok:
+            detail = "; ".join(str(e) for e in self.errors) or "no details"
+            raise JobFailed(f"{self.kind} {self.id} ended `{self.status}`: {detail}", self.errors)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.card.text()}>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(r.type)}</td><td>{html.escape(r.message or '')}</td>"
+            f"<td>{html.escape(', '.join(r.field_names))}</td><td>{html.escape(r.outcome)}</td></tr>"
+            for r in self.interactions
+        )
+        table = (
+            "<table><tr><th>interaction</th><th>message</th><th>fields</th><th>outcome</th></tr>" + rows + "</table>"
+            if rows
+            else ""
+        )
+        errors = "".join(f"<div>{html.escape(str(e))}</div>" for e in self.errors)
+        return self.card.html() + table + errors
+
+    # -- observing ---------------------------------------------------------------------------
+
+    def _observe(self, obj: Any) -> None:
+        """Take a fresher object; record prompts shown and how earlier answers turned out."""
+        current = self.resource
+        if current is not None and obj.updated_at and current.updated_at and obj.updated_at < current.updated_at:
+            return  # an older state (out-of-order event): never go back in time
+        old_status = self.status
+        self.resource = obj
+        if self.on_change is not None and obj.status != old_status:
+            self.on_change(self, old_status, obj.status)
+        self.card.resource_id = obj.id
+        self.card.status = obj.status
+        prompting = record(self.interactions, obj)
+        self.card.interactions = [r.type for r in self.interactions]
+        self.card.seen, self.seen_at = time.monotonic(), _now()
+        self.card.expires_at = obj.interaction.expires_at if prompting else None
+        if obj.status in self.TERMINAL:
+            self.card.ended = self.card.ended or time.monotonic()
+        note = self._note(obj)
+        if note is not None:
+            self.card.note = note
+        self._refresh_view(final=obj.status in self.TERMINAL)  # the saved text line: at the end, not mid-form
+
+    def _answered(self) -> None:
+        if self.interactions:
+            self.interactions[-1].answered_at = _now()
+
+    # -- per kind: the plan (``_plan``) calls these ------------------------------------------
+
+    def _credentials(self) -> Generator[Any, Any, str]:
+        raise NotImplementedError
+
+    def _start(self) -> Generator[Any, Any, Any]:
+        """Create the resource (asking for what it needs first); returns it."""
+        password = yield from self._credentials()
+        return (yield Create(password))
+
+    def _settles(self) -> bool:
+        """Whether the plan waits on the resource after creating it."""
+        return True
+
+    def _ended(self, obj: Any) -> Generator[Any, Any, None]:
+        """What the plan does once the resource ended (nothing, by default)."""
+        return
+        yield
+
+    def _in_review(self, obj: Any) -> Generator[Any, Any, None]:
+        """What the plan does when a run waits for approval in Deck's console."""
+        return
+        yield
+
+    def _note(self, obj: Any) -> str | None:
+        """The card's note for a new state (None keeps the current one): the errors once ended."""
+        if obj.status in self.TERMINAL:
+            return "; ".join(e.message or e.code or "" for e in obj.errors)
+        return None
+
+    def _prompt_title(self, obj: Any) -> str:
+        return f"{self.card.title} needs input"
+
+    # -- the two shells ----------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None) -> Job:
+        """Finish synchronously (scripts, headless responders), within ``timeout`` seconds for the
+        whole job (asks and answers included; ``WaitTimeout`` then, and waiting again resumes). In
+        a kernel with a widget responder use ``await job``: a blocking wait cannot receive clicks."""
+        if self.responder.needs_await and _loop_running():
+            raise NeedsAwait(
+                f"`job.wait()` cannot receive form clicks inside Jupyter; use `await job` "
+                f"(e.g. `{self.kind if self.kind != 'task_run' else 'run'} = await job`), "
+                "or pass respond=... for a headless answer"
+            )
+        deadline = Deadline(timeout)
+        _kernel.take_over_from_background(self)
+        self._check_responder(self._deck)
+        try:
+            with self._driving(resume="job.wait()"):
+                drive_sync(self, deadline)
+        except KeyboardInterrupt:
+            if not in_kernel():
+                raise
+            message = f"{self.card.title} {self.id or ''} stopped by Interrupt; `job.wait()` resumes it"
+            raise JobInterrupted(message.replace("  ", " "), self) from None
+        return self
+
+    async def wait_async(self, timeout: float | None = None) -> Job:
+        """``await job`` with a bound: within ``timeout`` seconds for the whole job, or
+        ``WaitTimeout`` (the job stops; waiting again resumes it). In a kernel this follows the
+        job's background task; Interrupt stops the job and says how to resume it."""
+        deadline = Deadline(timeout)
+        if _kernel.runs_in_background(self):
+            return await _kernel.follow(self, deadline)
+        return await self._finish_async(timeout)
+
+    def __await__(self):
+        return self.wait_async().__await__()
+
+    async def _finish_async(
+        self,
+        timeout: float | None = None,
+        *,
+        adeck: AsyncDeck | None = None,
+        settle: Settler | None = None,
+        show: bool = True,
+    ) -> Job:
+        """The async shell. A batch passes its own client and a settler fed by the event feed."""
+        deadline = Deadline(timeout)
+        adeck = adeck or TWINS.get(self._deck)
+        self._check_responder(self._deck)
+        if show:
+            self._show()
+        with self._driving(resume="await job"), _kernel.ticking(self):
+            await drive_async(self, adeck, deadline, settle)
+        return self
+
+    @contextlib.contextmanager
+    def _driving(self, resume: str):
+        """While a shell drives the job its card is live; whatever stops the shell (an error, a
+        timeout, Interrupt) shows on the card, with how to resume, before it propagates."""
+        self.card.live = True
+        self.card.note = (self._note(self.resource) or "") if self.resource is not None else ""  # not a stale stop
+        try:
+            yield
+        except BaseException as exc:
+            if not self.done:
+                reason = _kernel.stop_reason(exc)
+                self.card.note = f"stopped ({reason}) — `{resume}` resumes it"
+            raise
+        finally:
+            self.card.live = False
+            self.card.seen = time.monotonic()
+            self._refresh_view(final=True)
+
+    def _check_responder(self, deck: Deck) -> None:
+        check = getattr(self.responder, "check", None)
+        if check is not None:
+            check(deck)
+
+    # -- manual control ----------------------------------------------------------------------
+
+    def submit(self, answer: dict[str, Any] | None = None, /, **fields: Any) -> Job:
+        """Answer the current interaction from code (e.g. from another cell); the same rules as
+        ``submit_interaction`` (``inputs={...}`` is the answer, any other keyword a field)."""
+        obj = self._resources(self._deck).submit_interaction(self.id, answer, **fields)
+        self._answered()
+        self._observe(obj)
+        return self
+
+    def apply(self, update: Any) -> Job:
+        """Take a state pushed to you (an Event from a webhook or the feed, or an object): duplicates
+        and out-of-order deliveries are ignored, so the job never goes back in time."""
+        model = self._model()
+        resource = getattr(update, "resource", update)  # an Event carries the object
+        if isinstance(resource, dict):
+            resource = model.model_validate(resource)
+        if not isinstance(resource, model) or resource.id != self.id:
+            raise ValueError(f"that update is not about {self.kind} {self.id}")
+        self._observe(resource)
+        return self
+
+    def refresh(self) -> Job:
+        """Read the resource now (``status`` is the latest state seen, and the card says how old
+        it is when nothing drives the job)."""
+        if self.id is None:
+            return self
+        self._observe(self._resources(self._deck).retrieve(self.id))
+        return self
+
+    # -- view --------------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        """Display the card under the cell (in a kernel, once)."""
+        if self._view is None and in_kernel():
+            from .view import JobView
+
+            self._view = JobView(self.card)
+            self._view.display()
+
+    def _refresh_view(self, final: bool = False) -> None:
+        if self._view is not None:
+            self._view.refresh(done=self.done, final=final)
+
+    # -- per kind ----------------------------------------------------------------------------
+
+    def _model(self) -> type:
+        return TaskRun if self.kind == "task_run" else Connection
+
+    def _resources(self, deck: Deck | AsyncDeck) -> Any:
+        raise NotImplementedError
+
+    def _create(self, deck: Deck | AsyncDeck, password: str) -> Any:
+        raise NotImplementedError

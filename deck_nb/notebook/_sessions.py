@@ -1,0 +1,134 @@
+"""One MFA per session (Deck's current API). A run logs in inside a session; a later run naming that
+session skips the login. The session book remembers each credential's latest session, so
+``run_task`` on the same credential reuses it by itself; a session that has ended is replaced by a
+new one (a word on the card, not an error). Also: what a run's card says about its credential."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from deck_nb.client import BadRequestError, Credential, DeckError, Session
+
+from ._plan import Call
+
+if TYPE_CHECKING:
+    from .jobs import RunJob
+
+CREDENTIALS = "credentials"
+REVIEW_NOTE = "waiting for approval in Deck's console — job.cancel() cancels it"
+ENDED = {"session_not_active"}  # the session named has ended (completing, completed, failed)
+
+
+class SessionBook:
+    """The latest session of each credential runs used in this process, per Deck server."""
+
+    def __init__(self) -> None:
+        self._latest: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(deck: Any, credential_id: str) -> tuple[str, str]:
+        return (str(getattr(deck, "base_url", "")), credential_id)
+
+    def latest(self, deck: Any, credential_id: str) -> str | None:
+        """The session to reuse for ``credential_id`` (None: a new one logs in)."""
+        with self._lock:
+            return self._latest.get(self._key(deck, credential_id))
+
+    def remember(self, deck: Any, credential_id: str, session_id: str) -> None:
+        """``session_id`` is now the credential's latest session."""
+        with self._lock:
+            self._latest[self._key(deck, credential_id)] = session_id
+
+    def forget(self, deck: Any, credential_id: str, session_id: str | None = None) -> None:
+        """Drop the credential's session (only if it is still ``session_id``, when given)."""
+        with self._lock:
+            key = self._key(deck, credential_id)
+            if session_id is None or self._latest.get(key) == session_id:
+                self._latest.pop(key, None)
+
+
+SESSIONS = SessionBook()
+
+
+def login_ids(login: Any) -> tuple[str | None, str | None]:
+    """(credential_id, session_id) from what ``run_task`` was given on the current API: a connect
+    job, a Credential, a Session, or an id (``sess_…`` names a session, anything else a credential)."""
+    if isinstance(login, Session):
+        return login.credential_id, login.id
+    value = getattr(login, "id", login)
+    if isinstance(value, str) and value.startswith("sess_"):
+        return None, value
+    return value, None
+
+
+def start_run(job: RunJob) -> Generator[Any, Any, Any]:
+    """Create a run on the current API: in the credential's live session when there is one (no
+    login), else in a new session; a session that has ended is replaced, with a note."""
+    credential_id, session_id = login_ids(job._login)
+    choice = job.session
+    if isinstance(choice, str):
+        session_id = choice
+    elif choice and session_id is None and credential_id is not None:
+        session_id = SESSIONS.latest(job._deck, credential_id)
+    key = job._create_key
+    run = None
+    if session_id is not None:
+        try:
+            run = yield Call(_create(job, credential_id, session_id, key), "create run", (BadRequestError,))
+        except BadRequestError as exc:
+            if exc.code not in ENDED or credential_id is None:
+                raise
+            SESSIONS.forget(job._deck, credential_id, session_id)
+            job.notes.append(f"session {session_id} had ended; a new session logs in")
+            key = f"{key}-new"
+        else:
+            job.notes.append(f"reused session {session_id} (no login)")
+    if run is None:
+        run = yield Call(_create(job, credential_id, None, key), "create run")
+    if run.credential_id and run.session_id and choice is not False:
+        SESSIONS.remember(job._deck, run.credential_id, run.session_id)
+    return run
+
+
+def _create(job: RunJob, credential_id: str | None, session_id: str | None, key: str) -> Any:
+    def create(deck: Any) -> Any:
+        return deck.task_runs.create(
+            job.task_id, credential_id=credential_id, session_id=session_id, input=job._input, idempotency_key=key
+        )
+
+    return create
+
+
+def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
+    """Read the run's credential (its status moved when the login was accepted or refused), show it
+    on the card and hand it to the connect job; a failed run's session is not reused."""
+    credential_id = getattr(obj, "credential_id", None)
+    if not credential_id:
+        return
+    if obj.status == "failed" and obj.session_id:
+        SESSIONS.forget(job._deck, credential_id, obj.session_id)
+    try:
+        credential = yield Call(lambda deck: deck.credentials.retrieve(credential_id), "read credential", (DeckError,))
+    except DeckError:
+        return  # the run's own state stands; the card just lacks the credential's
+    job.credential = credential
+    if job._credential_job is not None and job._credential_job.id == credential.id:
+        job._credential_job._observe(credential)
+    job.card.note = job._note(obj) or ""
+
+
+def credential_word(credential: Credential, run: Any = None, *, own: bool = False) -> str:
+    """How a card names a credential's state: stored, verified, or invalid with the reason (``own``:
+    on the credential's own card, without its id)."""
+    status = credential.status
+    name = "" if own else f"credential {credential.id} "
+    if status == "unverified":
+        return f"{name}stored — it is verified by its first run"
+    if status == "invalid":
+        reasons = [e for e in (*credential.errors, *(getattr(run, "errors", None) or [])) if e.message or e.code]
+        reason = (reasons[0].message or reasons[0].code) if reasons else "the login was refused"
+        return f"{name}invalid: {reason} — fix it with deck.credentials.update(id, password=...)"
+    return "" if own and status == "verified" else f"{name}{status}"
