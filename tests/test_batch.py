@@ -12,7 +12,7 @@ from deck_nb.notebook import InboxResponder, run_many
 from deck_nb.widgets import Dashboard
 
 # prompts stay open 12 s here (120 s scaled): a loaded machine still answers them in time
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.1, rate_limit="200/10s")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.1, rate_limit="200/10s")
 
 
 @pytest.fixture
@@ -182,8 +182,8 @@ def test_webhook_deliveries_can_feed_the_batch_instead_of_polling(deck, sim, mob
     finally:
         receiver.stop()
     assert all(o.ok for o in result)
-    # a create and a submit per run, and the one API-detection probe of the client (api="auto")
-    assert result.event_polls == 0 and result.requests == 5 * 2 + 1
+    # a create and a submit per run (the client's one API-detection probe was made by dn.connect)
+    assert result.event_polls == 0 and result.requests == 5 * 2
 
 
 def test_duplicate_and_out_of_order_events_never_corrupt_a_job_or_the_history(deck, mobile, sim):

@@ -279,7 +279,7 @@ def _run_with_person(responder, answers, body):
     return asyncio.run(scenario())
 
 
-@pytest.mark.deck_simulator(clock="real", time_scale=0.02, rate_limit="off")
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.02, rate_limit="off")
 def test_forms_answered_through_widgets_against_the_simulator(sim):
     deck = deck_nb.Deck(api_key=sim.api_key, base_url=sim.base_url)
     responder = WidgetResponder()
@@ -302,7 +302,7 @@ def test_forms_answered_through_widgets_against_the_simulator(sim):
     deck.close()
 
 
-@pytest.mark.deck_simulator(clock="real", time_scale=0.02, rate_limit="off")
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.02, rate_limit="off")
 def test_novel_interaction_type_gets_a_form_from_its_fields(sim):
     deck = deck_nb.Deck(api_key=sim.api_key, base_url=sim.base_url)
     responder = WidgetResponder()

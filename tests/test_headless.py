@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
 
 SCRIPT = """
 import json, sys

@@ -23,7 +23,7 @@ from deck_nb.history.frames import (
     RUN_COLUMNS,
 )
 
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
 
 SECRETS = ("pw-s3cr3t-9f2", "123456", "rex")
 
@@ -299,7 +299,7 @@ class TestServerSideFrames:
 CHILD = r"""
 import deck_nb as dn
 from deck_nb.simulator import start
-sim = start(time_scale=0.005, rate_limit=None)
+sim = start(time_scale=0.005, rate_limit=None, api="connections")
 deck = dn.Deck(api_key=sim.api_key, base_url=sim.base_url)
 dn.set_default_deck(deck)
 conn = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}).wait(30)

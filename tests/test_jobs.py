@@ -21,7 +21,7 @@ from deck_nb.notebook import (
 )
 from deck_nb.notebook.widget_responder import WidgetResponder
 
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 import pytest
 from kernel_driver import KernelBrowser
 
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.05, rate_limit="off")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.05, rate_limit="off")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from deck_nb.history import History, Journal
 FAULTS = {"error_rate": 0.10, "rate_limit_rate": 0.05, "drop_rate": 0.02, "latency_ms": 50, "latency_jitter_ms": 25}
 
 
-@pytest.mark.deck_simulator(clock="real", time_scale=0.2, rate_limit="off")
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.2, rate_limit="off")
 def test_a_batch_under_faults_matches_a_clean_batch_exactly(sim):
     journal = Journal()
     deck = dn.Deck(api_key=sim.api_key, base_url=sim.base_url, observers=[journal], rate_limit=None)
@@ -42,7 +42,7 @@ def test_a_batch_under_faults_matches_a_clean_batch_exactly(sim):
         assert runs.loc[outcome.run.id, "status"] == outcome.status  # every run terminal in the history
 
 
-@pytest.mark.deck_simulator(clock="real", time_scale=0.2, rate_limit="off")
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.2, rate_limit="off")
 def test_the_simulator_holds_200_concurrent_connections_and_1000_runs(sim):
     async def load():
         headers = {"Authorization": f"Bearer {sim.api_key}"}

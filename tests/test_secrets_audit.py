@@ -39,7 +39,7 @@ def leaks(text: str, api_key: str) -> list[str]:
     return found
 
 
-@pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
 def test_no_secret_leaks_from_any_flow(sim, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)  # every logger, httpx and httpcore included
     journal = Journal(tmp_path / "audit.sqlite")
