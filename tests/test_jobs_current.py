@@ -56,10 +56,8 @@ def test_the_same_cells_drive_a_login_and_three_runs_on_both_apis(sim, deck, api
         assert responder.asked == []  # storing asks nothing: the first run logs in
     else:
         assert conn.status == "connected" and responder.asked == ["mfa"]
-    runs = [
-        dn.run_task(task, conn, inputs, deck=deck).wait(20)
-        for task, inputs in [("task_sim_bills", {"months": 2}), ("task_sim_usage", {"days": 3}), ("task_sim_bills", None)]
-    ]
+    cells = [("task_sim_bills", {"months": 2}), ("task_sim_usage", {"days": 3}), ("task_sim_bills", None)]
+    runs = [dn.run_task(task, conn, inputs, deck=deck).wait(20) for task, inputs in cells]
     assert [r.status for r in runs] == ["completed"] * 3
     assert len(runs[0].output["bills"]) == 2 and len(runs[1].output["usage"]) == 3
     assert responder.asked == ["mfa"]  # one MFA for the login and three runs, on both APIs

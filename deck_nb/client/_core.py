@@ -239,7 +239,9 @@ class BaseClient:
         self.stats.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         flight.last_error = exc
-        if isinstance(exc, errors.RateLimitError) and self.pacer is not None:
+        # the org's request rate: hold every send; too many sessions open holds only this create
+        org_limit = isinstance(exc, errors.RateLimitError) and not isinstance(exc, errors.SessionLimitExceeded)
+        if org_limit and self.pacer is not None:
             self.pacer.block_for(state.upcoming_sleep)
         log.info(
             "retrying %s in %.2fs after %s (attempt %d of %d)",

@@ -11,8 +11,10 @@ from typing import Any
 
 from deck_nb.client import AsyncDeck, Deck, DeckError
 
+from ._batch_sessions import DEFAULT_SESSION_LIMIT, SessionGroups, check_session_limit
+from ._inbox import InboxResponder
 from .jobs import ConnectJob, Job, RunJob, _loop_running
-from .responders import Prompt, Responder, in_kernel, resolve_responder
+from .responders import Responder, in_kernel, resolve_responder
 from .session import sync_deck
 from .watcher import EventWatcher
 
@@ -157,6 +159,7 @@ class BatchResult(list):
         self.event_polls = polls
         self.requests = requests
         self.retries = retries
+        self.session_limit_waits = 0  # current API: how often an item waited for a session slot
 
     @property
     def frame(self):
@@ -250,43 +253,6 @@ def _batch_history_class():
     return BatchHistory
 
 
-class InboxResponder(Responder):
-    """Puts each prompt's form in the dashboard's inbox, oldest first; removes it once answered."""
-
-    needs_await = True
-
-    def __init__(self, dashboard: Any) -> None:
-        self.dashboard = dashboard
-        self.forms: dict[str, Any] = {}
-
-    def answer(self, prompt: Prompt) -> Any:
-        from deck_nb.widgets import InteractionForm
-
-        form = self.forms.get(prompt.resource_id)
-        if prompt.error is not None and form is not None:
-            form.show_error(prompt.error.field, prompt.error.message)
-        else:
-            form = InteractionForm(prompt.interaction, title=f"{prompt.title} ({prompt.resource_id})")
-            self.forms[prompt.resource_id] = form
-            self.dashboard.add_form(form)
-
-        async def answered():
-            try:
-                return await form.answer()
-            finally:
-                if form.closed:
-                    self.dashboard.remove_form(form)
-                    self.forms.pop(prompt.resource_id, None)
-
-        return answered()
-
-    def closed(self, prompt: Prompt, note: str) -> None:
-        form = self.forms.pop(prompt.resource_id, None)
-        if form is not None:
-            form.expire(note)
-            self.dashboard.remove_form(form)
-
-
 async def run_many(
     items: Iterable[Any],
     *,
@@ -298,12 +264,19 @@ async def run_many(
     timeout: float | None = None,
     dashboard: Any = None,
     webhooks: Any = None,
+    session_limit: int = DEFAULT_SESSION_LIMIT,
 ) -> BatchResult:
     """Run every item (Connect, RunTask, Pull or dicts); answer prompts with ``respond`` (in a notebook,
-    by default, forms in the dashboard's inbox). Returns the outcomes in order."""
+    by default, forms in the dashboard's inbox). Returns the outcomes in order.
+
+    On Deck's current API the items that share a login (a credential, or Pulls of the same source
+    and user: one stored credential) run in turn in one session — one login, one MFA — and at most
+    ``min(concurrency, session_limit)`` sessions are open at once; ``session_limit_exceeded`` makes
+    an item wait for a slot, never fail."""
     specs = [as_spec(item) for item in items]
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    session_limit = check_session_limit(session_limit)
     client = sync_deck(deck)
     adeck = client.to_async()
     show = in_kernel() if show is None else show
@@ -333,13 +306,16 @@ async def run_many(
     async def drive(job: Job) -> None:
         await job._finish_async(timeout, adeck=adeck, settle=watcher.settle, show=False)
 
-    async def one(outcome: Outcome) -> None:
+    groups = None  # on the current API: the items grouped by login, one session each in turn
+
+    async def one(outcome: Outcome, shared: dict[str, Any] | None = None) -> None:
         spec = outcome.spec
-        async with gate:
-            started = time.monotonic()
-            try:
-                responder = responder_for(spec)
-                if isinstance(spec, Connect | Pull):
+        started = time.monotonic()
+        try:
+            responder = responder_for(spec)
+            if isinstance(spec, Connect | Pull):
+                conn = (shared or {}).get("login")  # a Pull group shares one stored credential
+                if conn is None:
                     conn = ConnectJob(
                         client,
                         responder,
@@ -348,31 +324,51 @@ async def run_many(
                         external_id=spec.external_id,
                         password=spec.password,
                     )
-                    outcome.connection = conn
+                    if shared is not None:
+                        shared["login"] = conn
                     track(conn)
                     await drive(conn)
-                    if isinstance(spec, Connect) or not conn.ok:
-                        return
-                    connection_id = conn.id
-                else:
-                    connection_id = getattr(spec.connection, "id", spec.connection)
-                run = RunJob(client, responder, task_id=spec.task_id, connection_id=connection_id, input=spec.input)
-                outcome.run = run
-                track(run)
+                outcome.connection = conn
+                if isinstance(spec, Connect) or not conn.ok:
+                    return
+                login = conn
+            else:
+                login = spec.connection
+            connection_id = getattr(login, "id", login)
+            run = RunJob(
+                client, responder, task_id=spec.task_id, connection_id=connection_id, input=spec.input, login=login
+            )
+            outcome.run = run
+            track(run)
+            if groups is None:
                 await drive(run)
-            except (DeckError, ValueError, TypeError, TimeoutError) as exc:
-                outcome.error = f"{type(exc).__name__}: {exc}"
-                outcome.error_type = getattr(exc, "code", None) or type(exc).__name__
-            finally:
-                outcome.seconds = time.monotonic() - started
-                job = outcome.job
-                if job is not None and job.id:
-                    watcher.forget(job.id)
-                if dashboard is not None:
-                    dashboard.finish(**outcome.describe())
+            else:
+                await groups.back_pressure(lambda: drive(run), run, timeout)
+        except (DeckError, ValueError, TypeError, TimeoutError) as exc:
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            outcome.error_type = getattr(exc, "code", None) or type(exc).__name__
+        finally:
+            outcome.seconds = time.monotonic() - started
+            job = outcome.job
+            if job is not None and job.id:
+                watcher.forget(job.id)
+            if dashboard is not None:
+                dashboard.finish(**outcome.describe())
+
+    async def gated(outcome: Outcome) -> None:
+        async with gate:
+            await one(outcome)
+
+    async def in_turn(group: list[Outcome], shared: dict[str, Any]) -> None:
+        for outcome in group:
+            await one(outcome, shared)
 
     try:
-        await asyncio.gather(*(one(o) for o in outcomes))
+        if await adeck.detect_api() == "credentials":
+            groups = SessionGroups(outcomes, min(concurrency, session_limit))
+            await groups.run(in_turn, adeck)
+        else:
+            await asyncio.gather(*(gated(o) for o in outcomes))
     finally:
         await watcher.aclose()
         await adeck.close()
@@ -380,7 +376,9 @@ async def run_many(
             dashboard.update_display()  # the saved notebook's text line says how the batch ended
     requests = adeck.stats.requests + watcher.requests
     retries = adeck.stats.retries + watcher.retries
-    return BatchResult(outcomes, watcher.polls, requests, retries)
+    result = BatchResult(outcomes, watcher.polls, requests, retries)
+    result.session_limit_waits = groups.limit_waits if groups is not None else 0
+    return result
 
 
 def run_many_sync(items: Iterable[Any], **options: Any) -> BatchResult:

@@ -1,0 +1,100 @@
+"""Batches on Deck's current API: one session per login, in turn. Items that share a login (the same
+credential, or Pulls of the same source and user) form a group; a group holds one slot — one open
+session — at a time and runs its items one after the other, so the first logs in (one MFA) and the
+rest reuse its session. Slots are at most the session limit; ``session_limit_exceeded`` is
+back-pressure (wait, try again), never a failed item. A group that is done ends its session when
+other groups wait for a slot, so the limit is freed at once rather than after 10 idle minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from deck_nb.client import AsyncDeck, DeckError, SessionLimitExceeded
+
+from ._sessions import SESSIONS, login_ids
+
+DEFAULT_SESSION_LIMIT = 25  # Deck's documented limit of concurrent sessions (the simulator's default)
+LIMIT_WAIT_CAP_S = 11 * 60.0  # longest wait for a session slot (idle sessions end after 10 minutes)
+LIMIT_PAUSE_S = (0.5, 5.0)  # pause between tries when Deck gives no Retry-After: first, most
+
+
+def login_key(spec: Any, index: int) -> Hashable:
+    """Which login an item uses: items with the same key share one session, in turn."""
+    connection = getattr(spec, "connection", None)
+    if connection is not None:  # a RunTask: its credential (or the session it names)
+        credential_id, session_id = login_ids(connection)
+        return ("credential", credential_id or session_id)
+    if getattr(spec, "task_id", None):  # a Pull: one stored credential per source and login
+        return ("pull", spec.source_id, spec.username, spec.external_id, spec.password)
+    return ("connect", index)  # a Connect only stores a credential: nothing to share
+
+
+def check_session_limit(session_limit: Any) -> int:
+    """The batch's most open sessions at once; refuses anything but a whole number ≥ 1."""
+    if isinstance(session_limit, bool) or not isinstance(session_limit, int) or session_limit < 1:
+        raise ValueError(f"session_limit must be a whole number ≥ 1 (Deck's default is 25), not {session_limit!r}")
+    return session_limit
+
+
+class SessionGroups:
+    """The batch's items grouped by login; ``run`` gives each group one slot and runs it in turn."""
+
+    def __init__(self, outcomes: list[Any], slots: int) -> None:
+        self.groups: dict[Hashable, list[Any]] = {}
+        for outcome in outcomes:
+            self.groups.setdefault(login_key(outcome.spec, outcome.index), []).append(outcome)
+        self.slots = slots
+        self.waiting = len(self.groups)  # groups that have no slot yet
+        self.limit_waits = 0  # how often a run waited for a slot Deck had not freed yet
+
+    async def run(self, group: Callable[[list[Any], dict[str, Any]], Awaitable[None]], adeck: AsyncDeck) -> None:
+        """Run every group, at most ``slots`` at once; each gets a dict its items share (the login)."""
+        gate = asyncio.Semaphore(self.slots)
+
+        async def one(outcomes: list[Any]) -> None:
+            async with gate:
+                self.waiting -= 1
+                shared: dict[str, Any] = {}
+                try:
+                    await group(outcomes, shared)
+                finally:
+                    if self.waiting > 0:
+                        await end_session(adeck, outcomes)
+
+        await asyncio.gather(*(one(outcomes) for outcomes in self.groups.values()))
+
+    async def back_pressure(self, drive: Callable[[], Awaitable[Any]], job: Any, timeout: float | None) -> Any:
+        """Drive ``job``; while Deck says too many sessions are open (after the client's own
+        retries), wait and start it again — under the same idempotency key, so never twice."""
+        cap = LIMIT_WAIT_CAP_S if timeout is None else timeout
+        waited, pause = 0.0, LIMIT_PAUSE_S[0]
+        while True:
+            try:
+                return await drive()
+            except SessionLimitExceeded as exc:
+                if job.id is not None or waited >= cap:
+                    raise
+                delay = min(exc.retry_after or pause * (1 + random.random()), LIMIT_PAUSE_S[1], cap - waited)
+                self.limit_waits += 1
+                started = time.monotonic()
+                await asyncio.sleep(max(delay, 0.0))
+                waited += time.monotonic() - started
+                pause = min(pause * 2, LIMIT_PAUSE_S[1])
+
+
+async def end_session(adeck: AsyncDeck, outcomes: list[Any]) -> None:
+    """End the session a finished group used (its runs are done), freeing a slot of the limit."""
+    credential_ids = {o.run.run.credential_id for o in outcomes if o.run is not None and o.run.run is not None}
+    for credential_id in credential_ids - {None}:
+        session_id = SESSIONS.latest(adeck, credential_id)
+        if session_id is None:
+            continue
+        SESSIONS.forget(adeck, credential_id, session_id)
+        try:
+            await adeck.sessions.end(session_id)
+        except DeckError:
+            pass  # already ended, or gone: the slot is free either way

@@ -1,0 +1,98 @@
+"""Batches on Deck's current API, through the public face against the simulator over loopback: items
+that share a login run in turn in one session (one login, one MFA per credential), concurrency stays
+within the session limit, and ``session_limit_exceeded`` is back-pressure, never a failed item."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import deck_nb as dn
+
+FAST = {"clock": "real", "time_scale": 0.01, "rate_limit": "off"}
+
+
+class Counting:
+    """Answers MFA prompts and counts them (thread-safe: a batch asks from many tasks)."""
+
+    def __init__(self):
+        self.asked = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, interaction):
+        with self._lock:
+            self.asked += 1
+        return {"code": "123456"}
+
+
+@pytest.fixture
+def deck(sim):
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as client:
+        yield client
+
+
+def sessions_of(result):
+    """credential id → the sessions its runs used."""
+    seen: dict[str, set[str]] = {}
+    for o in result:
+        seen.setdefault(o.run.run.credential_id, set()).add(o.run.run.session_id)
+    return seen
+
+
+@pytest.mark.deck_simulator(api="credentials", session_limit=3, **FAST)
+def test_pulls_share_one_session_per_login_within_a_small_session_limit(sim, deck):
+    users = ["ada", "bob", "cy", "dee", "eve"]  # five logins, three sessions at most
+    items = [
+        dn.Pull("src_sim_power", user, "pw", task_id=task, input=inputs)
+        for user in users
+        for task, inputs in [("task_sim_bills", {"months": 1}), ("task_sim_usage", {"days": 2})] * 4
+    ] + [dn.Pull("src_sim_power", "ada", "pw", task_id="task_sim_bills")] * 2
+    assert len(items) == 42
+    responder = Counting()
+    result = dn.run_many_sync(items, respond=responder, deck=deck, session_limit=3, poll_interval=0.05, timeout=60)
+    assert [o.status for o in result if not o.ok] == []
+    assert not any("session_limit" in (o.error or "") or o.error_code == "session_limit_exceeded" for o in result)
+    assert sim.stats()["logins"] == len(users) and responder.asked == len(users)  # one login, one MFA each
+    assert all(len(sessions) == 1 for sessions in sessions_of(result).values())
+    assert len(sessions_of(result)) == len(users)  # one stored credential per login, shared by its pulls
+    credentials = {o.connection.id for o in result}
+    assert len(credentials) == len(users) and all(o.connection.status == "verified" for o in result)
+    assert len(list(deck.credentials.list())) == len(users)
+
+
+@pytest.mark.deck_simulator(api="credentials", session_limit=2, **FAST)
+@pytest.mark.parametrize("max_retries", [3, 0])
+def test_session_limit_exceeded_is_back_pressure_not_a_failed_item(sim, max_retries):
+    """The batch believes Deck's default (25) but the server allows 2: the third login's first run
+    meets session_limit_exceeded and waits for a slot (an idle session ends) instead of failing —
+    retried by the client (which must not hold the other runs' answers meanwhile: the MFA window is
+    short) or, once the client gives up, by the batch."""
+    deck = dn.Deck(api_key=sim.api_key, base_url=sim.base_url, max_retries=max_retries)
+    creds = [deck.credentials.create("src_sim_power", username=u, password="pw") for u in ("ada", "bob", "cy")]
+    items = [dn.RunTask("task_sim_bills", cred, {"months": 1}) for cred in creds for _ in range(10)]
+    responder = Counting()
+    result = dn.run_many_sync(items, respond=responder, deck=deck, poll_interval=0.05, timeout=60)
+    deck.close()
+    assert all(o.ok for o in result), [(o.status, o.error) for o in result if not o.ok]
+    met = result.session_limit_waits if max_retries == 0 else result.retries
+    assert met >= 1  # it did meet the limit, and waited
+    assert sim.stats()["logins"] == 3 and responder.asked == 3
+    assert all(len(sessions) == 1 for sessions in sessions_of(result).values())
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_batch_reuses_the_session_a_notebook_run_opened(sim, deck):
+    responder = Counting()
+    conn = dn.connect("src_sim_power", username="ada", password="pw", respond=responder, deck=deck).wait(20)
+    first = dn.run_task("task_sim_bills", conn, deck=deck).wait(20)
+    result = dn.run_many_sync(
+        [dn.RunTask("task_sim_usage", conn, {"days": 1}) for _ in range(5)], deck=deck, poll_interval=0.05, timeout=60
+    )
+    assert all(o.ok for o in result) and responder.asked == 1 and sim.stats()["logins"] == 1
+    assert {o.run.run.session_id for o in result} == {first.run.session_id}
+
+
+def test_session_limit_must_be_a_positive_whole_number(sim, deck):
+    with pytest.raises(ValueError, match="session_limit"):
+        dn.run_many_sync([], deck=deck, session_limit=0)
