@@ -14,7 +14,7 @@ import deck_nb as dn
 from deck_nb.notebook import run_many
 
 # a run takes ~3 s here (queued, prompt, check, work at half speed): long enough to span an outage
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.5, rate_limit="200/10s")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.5, rate_limit="200/10s")
 
 BOUND_S = 30  # every batch below ends well inside this, or the test fails (no hang)
 

@@ -13,7 +13,7 @@ import deck_nb as dn
 from deck_nb.notebook import run_many
 from deck_nb.widgets import Dashboard
 
-pytestmark = pytest.mark.deck_simulator(clock="real", time_scale=0.05, rate_limit="200/10s")
+pytestmark = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.05, rate_limit="200/10s")
 
 PASSWORD = "Tr0ub4dor-dashboard"  # distinctive, to prove it reaches no row, line or repr
 CODE = "123456"

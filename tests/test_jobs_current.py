@@ -191,3 +191,21 @@ def test_a_credential_id_or_model_works_as_the_login(sim, deck):
     first = dn.run_task("task_sim_bills", cred, respond=answers, deck=deck).wait(20)
     second = dn.run_task("task_sim_usage", cred.id, respond=answers, deck=deck).wait(20)
     assert first.ok and second.ok and types(second) == [] and second.run.session_id == first.run.session_id
+
+
+def test_the_card_offers_cancel_while_the_run_waits_for_approval(sim, deck):
+    from deck_nb.notebook.view import JobView
+
+    conn = dn.connect("src_sim_power", username="ada", password="pw", respond={"code": "123456"}, deck=deck).wait(20)
+    run = dn.run_task("task_sim_pay_bill", conn, {"amount": 5}, deck=deck)
+    view = JobView(run.card, on_cancel=run.cancel)
+    view.refresh()
+    assert view.cancel.layout.display == "none"  # not offered before the run waits for approval
+    with pytest.raises(WaitTimeout):
+        run.wait(timeout=1.5)
+    view.refresh()
+    assert run.status == "review_required" and view.cancel.layout.display == ""
+    view.cancel.click()
+    assert run.status == "cancelling" and run.wait(timeout=20).status == "canceled"
+    view.refresh(done=run.done)
+    assert view.cancel.layout.display == "none"

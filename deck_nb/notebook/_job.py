@@ -283,7 +283,7 @@ class Job:
         if self._view is None and in_kernel():
             from .view import JobView
 
-            self._view = JobView(self.card)
+            self._view = JobView(self.card, on_cancel=getattr(self, "cancel", None))
             self._view.display()
 
     def _refresh_view(self, final: bool = False) -> None:

@@ -4,22 +4,36 @@ a notebook opened untrusted, on GitHub or in a terminal reads that line, not a w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
 from IPython.display import display
 
+from deck_nb.client import DeckError
 from deck_nb.widgets._card_state import CardState
 from deck_nb.widgets.card import StatusCard, TextFallbackBox
 
+CANCELABLE = ("review_required",)  # waiting on a person in Deck's console: the card offers Cancel
+
 
 class JobView:
-    def __init__(self, state: CardState) -> None:
+    """A job's card, its form, and — while a run waits for approval in Deck's console — a Cancel
+    button (``on_cancel``: the job's ``cancel``)."""
+
+    def __init__(self, state: CardState, on_cancel: Callable[[], Any] | None = None) -> None:
         self.state = state
         self.card = StatusCard(state)
         self.forms = w.VBox([])
         self.form: Any = None
-        self.widget = TextFallbackBox([self.card.widget, self.forms], text_fn=state.text)
+        self.on_cancel = on_cancel
+        self.cancel = w.Button(
+            description="Cancel run",
+            tooltip="Cancel this run on Deck (job.cancel())",
+            layout=w.Layout(width="auto", display="none"),
+        )
+        self.cancel.on_click(self._cancel_clicked)
+        self.widget = TextFallbackBox([self.card.widget, self.cancel, self.forms], text_fn=state.text)
         self.widget.add_class("deck-nb-job")
         self._handle: Any = None
         self._shown_text = ""
@@ -39,7 +53,19 @@ class JobView:
         if tick is not None and not done:
             tick()
 
+    def _cancel_clicked(self, _button: Any = None) -> None:
+        self.cancel.disabled = True
+        try:
+            if self.on_cancel is not None:
+                self.on_cancel()
+        except DeckError as exc:  # e.g. it ended meanwhile: say so on the card, never a traceback
+            self.state.note = f"cancel refused: {exc}"
+            self.cancel.disabled = False
+        self.refresh()
+
     def refresh(self, done: bool = False, final: bool = False) -> None:
+        offered = self.on_cancel is not None and self.state.status in CANCELABLE and not done
+        self.cancel.layout.display = "" if offered else "none"
         self.card.refresh()
         if done:
             self.forms.children = ()
