@@ -209,3 +209,37 @@ def test_the_card_offers_cancel_while_the_run_waits_for_approval(sim, deck):
     assert run.status == "cancelling" and run.wait(timeout=20).status == "canceled"
     view.refresh(done=run.done)
     assert view.cancel.layout.display == "none"
+
+
+@pytest.mark.deck_simulator(api="credentials", clock="real", time_scale=0.05, rate_limit="off")
+def test_in_a_kernel_the_login_form_appears_under_the_first_run_only(sim):
+    """The same cells in a real kernel, a person answering through the widget comms: storing asks
+    nothing, the first run's login shows the MFA form, the two later runs show none."""
+    from kernel_driver import KernelBrowser
+
+    kernel = KernelBrowser({"DECK_API_KEY": sim.api_key, "DECK_BASE_URL": sim.base_url, "DECK_NB_RESPONDER": ""})
+    try:
+        kernel.execute(
+            "import deck_nb as dn\n"
+            "conn = await dn.connect('src_sim_power', username='ada', password='pw')\n"
+            "print('STORED', conn.status)"
+        )
+        kernel.pump(lambda k: "STORED" in k.printed())
+        assert "STORED unverified" in kernel.printed() and kernel.find(description="Submit") is None
+        kernel.execute("run = await dn.run_task('task_sim_bills', conn)\nprint('FIRST', run.status, conn.status)")
+        kernel.pump(lambda k: k.find(model="ButtonModel", description="Submit") is not None)
+        kernel.type_into(kernel.find(dom_class="deck-nb-field-0"), value="123456")
+        kernel.click(kernel.find(model="ButtonModel", description="Submit"))
+        kernel.pump(lambda k: "FIRST" in k.printed())
+        assert "FIRST completed verified" in kernel.printed(), kernel.errors
+        forms = {c for c, s in kernel.models.items() if s.get("description") == "Submit"}
+        kernel.execute(
+            "later = [await dn.run_task(t, conn) for t in ('task_sim_usage', 'task_sim_bills')]\n"
+            "print('LATER', [r.status for r in later])"
+        )
+        kernel.pump(lambda k: "LATER" in k.printed())
+        assert "LATER ['completed', 'completed']" in kernel.printed(), kernel.errors
+        assert {c for c, s in kernel.models.items() if s.get("description") == "Submit"} == forms  # no new form
+        assert sim.stats()["logins"] == 1
+    finally:
+        kernel.close()

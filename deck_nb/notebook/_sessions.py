@@ -82,15 +82,20 @@ def start_run(job: RunJob) -> Generator[Any, Any, Any]:
             if exc.code not in ENDED or credential_id is None:
                 raise
             SESSIONS.forget(job._deck, credential_id, session_id)
-            job.notes.append(f"session {session_id} had ended; a new session logs in")
+            _say(job, f"session {session_id} had ended; a new session logs in")
             key = f"{key}-new"
         else:
-            job.notes.append(f"reused session {session_id} (no login)")
+            _say(job, f"reused session {session_id} (no login)")
     if run is None:
         run = yield Call(_create(job, credential_id, None, key), "create run")
     if run.credential_id and run.session_id and choice is not False:
         SESSIONS.remember(job._deck, run.credential_id, run.session_id)
     return run
+
+
+def _say(job: RunJob, note: str) -> None:
+    if note not in job.notes:  # a plan started again (after an error) says it once
+        job.notes.append(note)
 
 
 def _create(job: RunJob, credential_id: str | None, session_id: str | None, key: str) -> Any:
