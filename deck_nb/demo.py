@@ -50,7 +50,11 @@ def _run(args: argparse.Namespace) -> int:
     if not 1 <= args.months <= 24:
         print("--months must be from 1 to 24", file=sys.stderr)
         return 2
-    with start(time_scale=args.time_scale) as sim, dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+    # the seed's API: the demo walks a connection's login MFA and its Connections table
+    with (
+        start(time_scale=args.time_scale, api="connections") as sim,
+        dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck,
+    ):
         dn.set_default_deck(deck)
         responder = SimulatorResponder() if args.headless else ConsoleResponder()
         print(f"deck_nb demo — embedded Deck simulator at {sim.base_url}")
