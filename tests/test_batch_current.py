@@ -96,3 +96,16 @@ def test_a_batch_reuses_the_session_a_notebook_run_opened(sim, deck):
 def test_session_limit_must_be_a_positive_whole_number(sim, deck):
     with pytest.raises(ValueError, match="session_limit"):
         dn.run_many_sync([], deck=deck, session_limit=0)
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_login_that_cannot_be_stored_fails_each_of_its_pulls_and_nothing_else(sim, deck):
+    items = [dn.Pull("src_sim_nope", "ada", "pw", task_id="task_sim_bills")] * 2
+    items += [dn.Pull("src_sim_power", "ada", "pass_bad", task_id="task_sim_bills")] * 2
+    items += [dn.Pull("src_sim_power", "bob", "pw", task_id="task_sim_bills")]
+    result = dn.run_many_sync(items, respond={"code": "123456"}, deck=deck, poll_interval=0.05, timeout=60)
+    assert [o.ok for o in result] == [False, False, False, False, True]
+    assert result[0].error and result[0].error == result[1].error and result[0].run is None is result[1].run
+    assert result[2].error_code == result[3].error_code == "auth_invalid"
+    assert result[2].connection.status == "invalid" and result[3].run is None  # a refused login is not tried again
+    assert sim.stats()["logins"] == 2

@@ -315,6 +315,10 @@ async def run_many(
             responder = responder_for(spec)
             if isinstance(spec, Connect | Pull):
                 conn = (shared or {}).get("login")  # a Pull group shares one stored credential
+                if conn is not None and "error" in shared:  # storing it failed: so does every pull of it
+                    outcome.connection = conn
+                    outcome.error, outcome.error_type = shared["error"]
+                    return
                 if conn is None:
                     conn = ConnectJob(
                         client,
@@ -329,6 +333,9 @@ async def run_many(
                     track(conn)
                     await drive(conn)
                 outcome.connection = conn
+                if isinstance(spec, Pull) and conn.credential is not None and not conn.ok:
+                    outcome.error = f"not run: credential {conn.id} is {conn.status} (an earlier login was refused)"
+                    outcome.error_type = "auth_invalid"
                 if isinstance(spec, Connect) or not conn.ok:
                     return
                 login = conn
@@ -347,6 +354,8 @@ async def run_many(
         except (DeckError, ValueError, TypeError, TimeoutError) as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"
             outcome.error_type = getattr(exc, "code", None) or type(exc).__name__
+            if shared is not None and outcome.run is None:
+                shared["error"] = (outcome.error, outcome.error_type)
         finally:
             outcome.seconds = time.monotonic() - started
             job = outcome.job
