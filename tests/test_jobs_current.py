@@ -104,8 +104,9 @@ def test_session_false_logs_in_again_and_a_named_session_is_used(sim, deck):
     assert fresh.ok and responder.asked == ["mfa", "mfa"] and fresh.run.session_id != first.run.session_id
     named = dn.run_task("task_sim_usage", conn, deck=deck, session=first.run.session_id).wait(20)
     assert named.ok and named.run.session_id == first.run.session_id and responder.asked == ["mfa", "mfa"]
-    with pytest.raises(ValueError, match="session="):
-        dn.run_task("task_sim_bills", conn, deck=deck, session="bogus")
+    for wrong in ("", 3, None):
+        with pytest.raises(ValueError, match="session="):
+            dn.run_task("task_sim_bills", conn, deck=deck, session=wrong)
 
 
 def test_an_ended_session_is_replaced_by_a_new_one_with_a_note(sim, deck):

@@ -73,7 +73,7 @@ def run_task(
             "the login is a ConnectJob, a Connection, a Credential, a Session or an id, "
             f"not {type(connection).__name__}"
         )
-    if not isinstance(session, bool | str) or (isinstance(session, str) and not session.startswith("sess_")):
+    if not isinstance(session, bool | str) or session == "":
         raise ValueError(f"session= takes True (reuse), False (a new one) or a session id 'sess_…', not {session!r}")
     # by default, the same person (or answers) as the connection had
     inherit = respond is None and isinstance(connection, Job)
