@@ -223,7 +223,7 @@ def test_wait_timeout_is_honoured_and_waiting_again_resumes(deck):
     assert job.wait(timeout=20).status == "connected" and job.card.note == ""
 
 
-@pytest.mark.deck_simulator(clock="manual", rate_limit="off")  # connecting lasts until the test says so
+@pytest.mark.deck_simulator(api="connections", clock="manual", rate_limit="off")  # connecting: until told
 def test_a_wait_timeout_bounds_the_wait_on_a_manual_clock(deck):
     job = dn.connect("src_sim_power", "ada", "pw", respond={}, deck=deck)
     started = time.monotonic()

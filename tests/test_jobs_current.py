@@ -212,7 +212,7 @@ def test_the_card_offers_cancel_while_the_run_waits_for_approval(sim, deck):
     assert view.cancel.layout.display == "none"
 
 
-@pytest.mark.deck_simulator(api="credentials", clock="real", time_scale=0.05, rate_limit="off")
+@pytest.mark.deck_simulator(api="credentials", clock="real", time_scale=0.1, rate_limit="off")  # 12 s to answer
 def test_in_a_kernel_the_login_form_appears_under_the_first_run_only(sim):
     """The same cells in a real kernel, a person answering through the widget comms: storing asks
     nothing, the first run's login shows the MFA form, the two later runs show none."""
@@ -226,21 +226,22 @@ def test_in_a_kernel_the_login_form_appears_under_the_first_run_only(sim):
             "print('STORED', conn.status)"
         )
         kernel.pump(lambda k: "STORED" in k.printed())
-        assert "STORED unverified" in kernel.printed() and kernel.find(description="Submit") is None
+        assert "STORED unverified" in kernel.printed() and kernel.find(dom_class="deck-nb-form") is None
         kernel.execute("run = await dn.run_task('task_sim_bills', conn)\nprint('FIRST', run.status, conn.status)")
-        kernel.pump(lambda k: k.find(model="ButtonModel", description="Submit") is not None)
-        kernel.type_into(kernel.find(dom_class="deck-nb-field-0"), value="123456")
-        kernel.click(kernel.find(model="ButtonModel", description="Submit"))
+        kernel.pump(lambda k: k.find(dom_class="deck-nb-form") is not None)
+        form = kernel.find(dom_class="deck-nb-form")
+        controls = kernel.models[form]["controls"]
+        kernel.send(form, {"event": "submit", "values": {controls[0]["name"]: "123456"}})  # what Submit sends
         kernel.pump(lambda k: "FIRST" in k.printed())
         assert "FIRST completed verified" in kernel.printed(), kernel.errors
-        forms = {c for c, s in kernel.models.items() if s.get("description") == "Submit"}
+        forms = {c for c, s in kernel.models.items() if "deck-nb-form" in s.get("_dom_classes", [])}
         kernel.execute(
             "later = [await dn.run_task(t, conn) for t in ('task_sim_usage', 'task_sim_bills')]\n"
             "print('LATER', [r.status for r in later])"
         )
         kernel.pump(lambda k: "LATER" in k.printed())
         assert "LATER ['completed', 'completed']" in kernel.printed(), kernel.errors
-        assert {c for c, s in kernel.models.items() if s.get("description") == "Submit"} == forms  # no new form
+        assert {c for c, s in kernel.models.items() if "deck-nb-form" in s.get("_dom_classes", [])} == forms
         assert sim.stats()["logins"] == 1
     finally:
         kernel.close()
