@@ -93,10 +93,13 @@ class BaseClient:
         observers: list[Observer] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
-        if timeout <= 0 or deadline <= 0:
-            raise ValueError("timeout and deadline must be positive")
+        for name, seconds in (("timeout", timeout), ("deadline", deadline)):
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise TypeError(f"{name} must be a number of seconds, not {type(seconds).__name__}")
+            if not seconds > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be a whole number, 0 or more, not {max_retries!r}")
         if not isinstance(max_response_bytes, int) or max_response_bytes <= 0:
             raise ValueError("max_response_bytes must be a positive number of bytes")
         self.max_response_bytes = max_response_bytes
@@ -309,6 +312,14 @@ class BaseClient:
         message = first.get("message") if isinstance(first.get("message"), str) else None
         if message is None:
             message = f"{call.describe()} failed with HTTP {response.status_code}"
+        secrets = self._secrets_in(call)
+        message = _redact(message, secrets)
+        if isinstance(details, list):
+            details = [
+                {**d, "message": _redact(d["message"], secrets)} if isinstance(d.get("message"), str) else d
+                for d in details
+                if isinstance(d, dict)
+            ]
         cls = errors.error_class(response.status_code, code)
         error = cls(
             message,
@@ -325,6 +336,18 @@ class BaseClient:
             self.stats.rate_limited += 1
             error.retry_after = _retry_after(response.headers.get("retry-after"))
         return error
+
+    def _secrets_in(self, call: Call) -> list[str]:
+        """What a server must never get to echo into an error we keep: the API key and, for an answer,
+        every value submitted (a source may quote the wrong code back: "got '000000'")."""
+        secrets = [self.api_key] if self.api_key else []
+        if call.submission and isinstance(call.body, dict):
+            for answer in call.body.values():
+                if isinstance(answer, dict):
+                    secrets += [
+                        str(v) for v in answer.values() if isinstance(v, str | int | float) and not isinstance(v, bool)
+                    ]
+        return [s for s in secrets if len(s) >= MIN_REDACTED_CHARS]
 
     # -- observation -------------------------------------------------------------------------
 
@@ -360,6 +383,15 @@ def _unreadable(call: Call, response: httpx.Response, request_id: str | None, wh
         method=call.method,
         path=call.path,
     )
+
+
+MIN_REDACTED_CHARS = 3  # shorter values ("1", "no") are masked by nothing: too common to find
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "•••")
+    return text
 
 
 def _retry_after(raw: str | None) -> float | None:
