@@ -55,21 +55,29 @@ def _free_port() -> int:
 
 
 class Arrived:
-    """What reached Deck: the simulator in this process records each submission it is handed."""
+    """What reached Deck: the simulator in this process records each answer it is handed, on a
+    connection (the seed's API) or on a task run (Deck's current API)."""
 
     def __init__(self, sim) -> None:
         self.world = sim.simulator.world
         self.submissions: list[dict] = []
-        original = self.world.submit_connection
+        self.answered: list[str] = []  # the id of what each answer was for (conn_… or trun_…)
+        for name in ("submit_connection", "submit_run"):
+            self._record(name)
+
+    def _record(self, name: str) -> None:
+        original = getattr(self.world, name)
 
         def recording(id_, inputs):
             self.submissions.append(dict(inputs) if isinstance(inputs, dict) else inputs)
+            self.answered.append(id_)
             return original(id_, inputs)
 
-        self.world.submit_connection = recording
+        setattr(self.world, name, recording)
 
     def passwords(self) -> list[str]:
-        return [c.password for c in self.world.connections.values()]
+        logins = [*self.world.connections.values(), *self.world.credentials.values()]
+        return [login.password for login in logins]
 
 
 @pytest.fixture
@@ -92,7 +100,7 @@ def jupyter(tmp_path, deck_sim):
     process group afterwards and check nothing it started is left running."""
     started: list[tuple[subprocess.Popen, list[int]]] = []
 
-    def serve(app: str, notebooks: dict[str, nbformat.NotebookNode]):
+    def serve(app: str, notebooks: dict[str, nbformat.NotebookNode], api: str):
         module, expose, url = APPS[app]
         work = tmp_path / "nb"
         work.mkdir(exist_ok=True)
@@ -114,6 +122,7 @@ def jupyter(tmp_path, deck_sim):
             "IPYTHONDIR": str(dirs["ipython"]),
             "DECK_API_KEY": deck_sim.api_key,  # the kernel talks to the simulator this test reads
             "DECK_BASE_URL": deck_sim.base_url,
+            "DECK_API": api,  # which of Deck's two APIs the kernel's client speaks (the simulator serves both)
         }
         env.pop("DECK_NB_RESPONDER", None)  # a person answers
         port, token = _free_port(), secrets.token_hex(16)
@@ -266,12 +275,14 @@ def _save_and_wait(page, path: Path, expected: str) -> dict:
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])
-def test_quickstart_typed_key_by_key_with_a_wrong_code_then_the_right_one(jupyter, deck_sim, app):
+def test_quickstart_mfa_under_the_first_run_typed_key_by_key_with_a_wrong_code(jupyter, deck_sim, app):
+    """Deck's current API: the password asked under the connect cell, the login's MFA under the
+    first run's cell (a wrong code, then the right one), the next two runs reuse its session."""
     from playwright.sync_api import expect, sync_playwright
 
     arrived = Arrived(deck_sim)
     url, work, note_family = jupyter(
-        app, {"quickstart.ipynb": nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", 4)}
+        app, {"quickstart.ipynb": nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", 4)}, "credentials"
     )
     shots = ARTIFACTS / f"quickstart-{app}"
     shots.mkdir(parents=True, exist_ok=True)
@@ -280,35 +291,38 @@ def test_quickstart_typed_key_by_key_with_a_wrong_code_then_the_right_one(jupyte
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             _open_and_run_all(page, url.format(name="quickstart.ipynb"))
+            connect_cell = page.locator(".jp-CodeCell", has_text='dn.connect("src_sim_power"')
+            run_cell = page.locator(".jp-CodeCell", has_text='dn.run_task("task_sim_bills"')
 
-            # 1. the password, in a masked field, typed with a slip corrected
-            form = _active_form(page, "Password")
+            # 1. the password, in a masked field under the connect cell, typed with a slip corrected
+            form = _active_form(connect_cell, "Password")
             password = form.locator("input[type=password]")
             page.screenshot(path=str(shots / "1-password-form.png"))
             _correct(password, PASSWORD[:-3] + "xyz", 3, PASSWORD[-3:])
             form.locator("button.deck-nb-submit").click()
 
-            # 2. the MFA form, built from the interaction's field: a wrong code first
-            form = _active_form(page, "Enter the 6-digit code")
+            # 2. the login's MFA form, under the first RUN's cell: a wrong code first
+            form = _active_form(run_cell, "Enter the 6-digit code")
             expect(form.locator("label", has_text="Verification code")).to_be_visible()
             code = form.locator(".deck-nb-field-0 input[type=text]")
-            page.screenshot(path=str(shots / "2-mfa-form.png"))
+            page.screenshot(path=str(shots / "2-mfa-form-under-the-run.png"))
             code.click()
             _type(code, "000000")
             form.locator("button.deck-nb-submit").click()
 
             # 3. the retry (a new form, the source's message says what is left), typed and corrected
-            form = _active_form(page, "not accepted")
+            form = _active_form(run_cell, "not accepted")
             expect(form).to_contain_text("2 attempts left")
             code = form.locator(".deck-nb-field-0 input[type=text]")
             _correct(code, "12399", 2, "456")
             page.screenshot(path=str(shots / "3-retry-form.png"))
             form.locator("button.deck-nb-submit").click()
 
-            # 4. connected (rejected, then accepted), the run completes, the bills appear
-            expect(page.get_by_text("[('mfa', 'rejected'), ('mfa', 'accepted')]")).to_be_visible()
+            # 4. logged in (rejected, then accepted) once for three runs; the bills appear
+            expect(page.get_by_text("asked: [('mfa', 'rejected'), ('mfa', 'accepted')]")).to_be_visible()
+            expect(page.get_by_text("runs: ['completed', 'completed', 'completed']")).to_be_visible()
             expect(page.get_by_text("6 bills, 675.91 USD in total")).to_be_visible()
-            page.screenshot(path=str(shots / "4-connected-and-completed.png"), full_page=True)
+            page.screenshot(path=str(shots / "4-three-runs-one-mfa.png"), full_page=True)
             assert page.locator(ACTIVE_FORM).count() == 0  # every form was closed once answered
             note_family()
             saved = _save_and_wait(page, work / "quickstart.ipynb", "6 bills, 675.91 USD in total")
@@ -318,6 +332,11 @@ def test_quickstart_typed_key_by_key_with_a_wrong_code_then_the_right_one(jupyte
     # every key arrived, corrections included: on Deck's side, exactly what was typed
     assert arrived.passwords() == [PASSWORD]
     assert arrived.submissions == [{"code": "000000"}, {"code": "123456"}]
+    runs = sorted(deck_sim.simulator.world.runs.values(), key=lambda r: r.seq)
+    assert [r.task_id for r in runs] == ["task_sim_bills", "task_sim_statements", "task_sim_usage"]
+    assert set(arrived.answered) == {runs[0].id}  # both answers went to the first run's login
+    assert len({r.session_id for r in runs}) == 1 and runs[0].session_id  # one session, one MFA
+    assert all(r.status == "completed" for r in runs) and deck_sim.simulator.world.connections == {}
     text = json.dumps(saved)
     assert PASSWORD not in text and "000000" not in text
     assert "123456" not in json.dumps([c.get("outputs", []) for c in saved["cells"]] + [saved["metadata"]])
@@ -326,8 +345,8 @@ def test_quickstart_typed_key_by_key_with_a_wrong_code_then_the_right_one(jupyte
 def _gallery_subset() -> nbformat.NotebookNode:
     """The gallery's set-up, its MFA form and its six-field form (two forms on one page)."""
     gallery = nbformat.read(ROOT / "notebooks" / "interactions_gallery.ipynb", 4)
-    wanted = ("import time", 'power = await dn.connect("src_sim_power"', "power.status")
-    wanted += ('dn.connect("src_sim_novel"', "novel.status")
+    wanted = ("import time", 'power = await dn.connect("src_sim_power"', "print(power.ok")
+    wanted += ('dn.connect("src_sim_novel"', "print(novel.ok")
     cells = [c for c in gallery.cells if c.cell_type == "code" and any(w in c.source for w in wanted)]
     cells = [c for c in cells if "respond=" not in c.source]
     assert len(cells) == 5, [c.source[:60] for c in cells]
@@ -338,7 +357,7 @@ def test_the_gallerys_six_field_form_typed_key_by_key(jupyter, deck_sim):
     from playwright.sync_api import expect, sync_playwright
 
     arrived = Arrived(deck_sim)
-    url, _work, note_family = jupyter("lab", {"gallery.ipynb": _gallery_subset()})
+    url, _work, note_family = jupyter("lab", {"gallery.ipynb": _gallery_subset()}, "connections")
     shots = ARTIFACTS / "gallery-lab"
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -370,7 +389,7 @@ def test_the_gallerys_six_field_form_typed_key_by_key(jupyter, deck_sim):
             page.screenshot(path=str(shots / "2-six-field-form-filled.png"))
             form.locator("button.deck-nb-submit").click()
 
-            expect(page.get_by_text("connected device_confirmation")).to_be_visible()
+            expect(page.get_by_text("True completed device_confirmation")).to_be_visible()
             page.screenshot(path=str(shots / "3-connected.png"), full_page=True)
             assert page.locator(ACTIVE_FORM).count() == 0  # both forms answered (a finished job drops its form)
             note_family()

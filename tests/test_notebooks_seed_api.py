@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import deck_nb
-
 ROOT = Path(__file__).parent.parent
 LIMIT_S = 900  # three notebooks on a loaded machine; the run is killed past this
 
@@ -21,8 +19,6 @@ LIMIT_S = 900  # three notebooks on a loaded machine; the run is killed past thi
 def test_all_notebooks_pass_nbval_on_the_seed_api(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DECK_API_KEY", "DECK_BASE_URL", "DECK_API")}
     env["DECK_NB_NOTEBOOKS_API"] = "connections"
-    here = str(Path(deck_nb.__file__).parent.parent)  # the kernels import the deck_nb this test imports
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
     command = [sys.executable, "-m", "pytest", "notebooks", "-q", "-p", "no:cacheprovider", "-rfE"]
     command += [f"--basetemp={tmp_path / 'base'}", "-o", "timeout=300"]  # addopts (nbval options) from pyproject
     try:
