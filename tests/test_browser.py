@@ -319,9 +319,10 @@ def test_quickstart_mfa_under_the_first_run_typed_key_by_key_with_a_wrong_code(j
             form.locator("button.deck-nb-submit").click()
 
             # 4. logged in (rejected, then accepted) once for three runs; the bills appear
-            expect(page.get_by_text("asked: [('mfa', 'rejected'), ('mfa', 'accepted')]")).to_be_visible()
+            after = 90_000  # the login's verdict, then three runs, on a loaded machine
+            expect(page.get_by_text("asked: [('mfa', 'rejected'), ('mfa', 'accepted')]")).to_be_visible(timeout=after)
             expect(page.get_by_text("runs: ['completed', 'completed', 'completed']")).to_be_visible()
-            expect(page.get_by_text("6 bills, 675.91 USD in total")).to_be_visible()
+            expect(page.get_by_text("6 bills, 675.91 USD in total")).to_be_visible(timeout=after)
             page.screenshot(path=str(shots / "4-three-runs-one-mfa.png"), full_page=True)
             assert page.locator(ACTIVE_FORM).count() == 0  # every form was closed once answered
             note_family()
@@ -389,7 +390,7 @@ def test_the_gallerys_six_field_form_typed_key_by_key(jupyter, deck_sim):
             page.screenshot(path=str(shots / "2-six-field-form-filled.png"))
             form.locator("button.deck-nb-submit").click()
 
-            expect(page.get_by_text("True completed device_confirmation")).to_be_visible()
+            expect(page.get_by_text("True completed device_confirmation")).to_be_visible(timeout=90_000)
             page.screenshot(path=str(shots / "3-connected.png"), full_page=True)
             assert page.locator(ACTIVE_FORM).count() == 0  # both forms answered (a finished job drops its form)
             note_family()
