@@ -50,6 +50,16 @@ def answer_of(answer: Mapping[str, Any] | None, fields: dict[str, Any]) -> dict[
     return merged
 
 
+def _check_timeout(timeout: Any) -> None:
+    """A bad ``timeout`` is refused before any request (not found out after the first poll)."""
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    if timeout != timeout or timeout < 0:
+        raise ValueError(f"timeout must be a number of seconds ≥ 0 or None, not {timeout!r}")
+
+
 class _Interactive(_Resource[ClientT], Generic[ClientT, ModelT]):
     """Connections and task runs alike: they pause for interactions, take answers, and can be waited on."""
 
@@ -92,6 +102,7 @@ class _Interactive(_Resource[ClientT], Generic[ClientT, ModelT]):
         poll_interval: float | None = None,
     ) -> ModelT:
         """Poll until ``until(obj)``: by default ``is_settled`` (waiting for input or a person, or ended)."""
+        _check_timeout(timeout)
         call = Call("GET", self._path(resource_id), cast=_validator(self.MODEL))
         what = f"{self.KIND.replace('_', ' ')} {getattr(resource_id, 'id', resource_id)}"
         return self._client._wait(call, until, timeout, poll_interval, what)

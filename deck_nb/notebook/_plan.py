@@ -5,14 +5,14 @@ out and send back its result or error."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deck_nb.client import InteractionInputInvalid, InteractionNotRequired, InteractionTimeout
 
 from ._errors import AnswerLoop
-from ._prompt import Prompt
+from ._prompt import NoAnswer, Prompt
 
 if TYPE_CHECKING:
     from .jobs import Job
@@ -86,6 +86,7 @@ def plan(job: Job) -> Plan:
             continue  # keeps waiting (never approves): the next settle polls until it leaves review
         if obj.status != "interaction_required" or obj.interaction is None:
             continue
+        _check_answerable(job, obj)
         error = None
         refusals = 0
         while True:
@@ -93,6 +94,8 @@ def plan(job: Job) -> Plan:
             inputs = yield Ask(prompt)
             if inputs is None:  # closed elsewhere: see what happened
                 break
+            if isinstance(inputs, Mapping) and not inputs:
+                raise NoAnswer(f"the responder gave no answer to {_what(job, obj)}'s `{obj.interaction.type}` prompt")
             if not job.responder.needs_await:
                 _check_not_looping(job, obj, answered_to)
             try:
@@ -116,6 +119,19 @@ def plan(job: Job) -> Plan:
 
 def _key(interaction: Any) -> str:
     return json.dumps(interaction.model_dump(mode="json"), sort_keys=True, default=str)
+
+
+def _what(job: Job, obj: Any) -> str:
+    return f"{job.kind.replace('_', ' ')} {obj.id}"
+
+
+def _check_answerable(job: Job, obj: Any) -> None:
+    """Deck answers an interaction with its fields' values: one that names no field cannot be answered."""
+    if not obj.interaction.fields:
+        raise NoAnswer(
+            f"{_what(job, obj)} asks for input (`{obj.interaction.type}`) but names no field to answer, "
+            "so there is nothing to send; finish or cancel it in Deck's console"
+        )
 
 
 def _check_not_looping(job: Job, obj: Any, answered_to: dict[str, int]) -> None:

@@ -46,6 +46,8 @@ class Deadline:
     """The bound of one ``wait``: the whole job (asks and submissions included), not each call."""
 
     def __init__(self, timeout: float | None) -> None:
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
+            raise TypeError(f"timeout must be a number of seconds ≥ 0 or None, not {type(timeout).__name__}")
         if timeout is not None and (timeout != timeout or timeout < 0):
             raise ValueError(f"timeout must be a number of seconds ≥ 0 or None, not {timeout!r}")
         self.timeout = timeout
@@ -57,7 +59,7 @@ class Deadline:
     def expired_error(self, job: Job) -> WaitTimeout:
         what = f"{job.kind.replace('_', ' ')} {job.id or job.card.title}"
         return WaitTimeout(
-            f"{what} did not finish within {self.timeout:g} s (last seen `{job.status}`); "
+            f"{what} did not finish within {round(self.timeout, 2):g} s (last seen `{job.status}`); "
             "wait again (`await job` or job.wait()) to resume it"
         )
 
@@ -108,6 +110,10 @@ def drive_sync(job: Job, deadline: Deadline) -> None:
         value, error = None, None
         try:
             value = _run_sync(job, cmd, deadline)
+        except WaitTimeout:
+            if isinstance(cmd, Settle) and deadline.at is not None:  # the job's bound, not the poll's
+                raise deadline.expired_error(job) from None
+            raise
         except Exception as exc:
             if not _handled(cmd, exc):
                 raise
@@ -148,6 +154,8 @@ async def drive_async(job: Job, adeck: AsyncDeck, deadline: Deadline, settle: Se
                 error = exc
                 cmd = _next(job, value, error)
                 continue
+            if isinstance(exc, WaitTimeout) and isinstance(cmd, Settle) and deadline.at is not None:
+                raise deadline.expired_error(job) from None  # the job's bound, said with how to resume
             if isinstance(exc, WaitTimeout) or deadline.at is None or time.monotonic() < deadline.at:
                 raise
             raise deadline.expired_error(job) from None

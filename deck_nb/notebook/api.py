@@ -32,6 +32,10 @@ def connect(
     seed's API this opens a connection (its MFA asked here); on Deck's current API it stores a
     credential (``unverified``: its first run logs in and verifies it). In a kernel the job runs on
     in the background even if nobody awaits it."""
+    if not isinstance(source_id, str):
+        raise TypeError(f"source_id must be a source's id (a string like 'src_…'), not {type(source_id).__name__}")
+    if not source_id.strip():
+        raise ValueError("source_id must be a source's id like 'src_…', not an empty string")
     client = sync_deck(deck)
     responder = resolve_responder(respond)
     job = ConnectJob(

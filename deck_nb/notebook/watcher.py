@@ -3,7 +3,9 @@ the number of runs) and wakes each job when its resource settles.
 
 The feed is a shortcut, never a dependency: when it fails (an outage, a malformed page, a watcher that
 died) every waiting job is woken and polls its own resource until the feed answers again, so no job
-ever waits on an event that nobody will deliver."""
+ever waits on an event that nobody will deliver. Nor does a job trust a feed that answers but says
+nothing about its resource (it checks the resource itself after a few seconds), or a feed request
+that hangs (after ``FEED_STALL_S`` the waiting jobs count the feed as down)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ FEED_RETRY_S = 0.25  # first pause after a failed feed request; doubles on each 
 FEED_RETRY_MAX_S = 5.0  # ...up to this, so a feed that comes back is heard within seconds
 FEED_REQUEST_S = 10.0  # longest wait for one feed request (the watcher retries, not the client)
 POLL_MAX_S = 5.0  # while the feed is down, the longest pause between two polls of one job
-VERIFY_S = 30.0  # with a healthy feed, a job that hears nothing for this long checks its resource once
+VERIFY_S = 30.0  # a job the feed has reported on, hearing nothing more for this long, checks its resource
+QUIET_S = 3.0  # a job the feed has said nothing about checks its resource after this (then backs off)
+FEED_STALL_S = 3.0  # a feed request in flight for longer counts as the feed being down for waiting jobs
 LATEST_MEMORY = 10_000  # newest states kept (the feed also carries resources outside the batch)
 NO_FEED = (403, 404, 405)  # the service has no event feed for us: poll for good
 
@@ -71,6 +75,7 @@ class EventWatcher:
             self._start(known)
             event = self._waiting.setdefault(job.id, asyncio.Event())
             delay = self.interval
+            quiet = max(QUIET_S, 3 * self.interval)  # a healthy feed reports a resource well within this
             try:
                 while True:
                     obj = self._fresh(job.id, known)
@@ -78,16 +83,17 @@ class EventWatcher:
                         return obj
                     event.clear()
                     listening = self.listening
-                    pause = self.verify_after if listening else delay
+                    trusted = listening and job.id in self.latest  # the feed reports on this resource
+                    pause = self.verify_after if trusted else (max(delay, quiet) if listening else delay)
                     try:
                         async with asyncio.timeout(pause):
                             await event.wait()
                         continue  # an event, or the feed went down or came back: look again
                     except TimeoutError:
                         pass
-                    if not listening:
+                    if not trusted:
                         delay = min(delay * 1.5, max(POLL_MAX_S, self.interval))
-                    obj = await self._poll(job)  # the feed is down, or silent for too long
+                    obj = await self._poll(job)  # the feed is down, silent about it, or silent for too long
                     if obj is not None:
                         return obj
             finally:
@@ -143,7 +149,7 @@ class EventWatcher:
                     self._take(self.receiver.drain())
                     tick = 0.02
                 else:
-                    page = await self._feed_client().events.list(**self.feed.params()).to_list()
+                    page = await self._unless_stalled(self._feed_client().events.list(**self.feed.params()).to_list())
                     self.polls += 1
                     self._take(self.feed.accept(page))
                     tick = self.interval
@@ -170,13 +176,29 @@ class EventWatcher:
             pause = FEED_RETRY_S
             await asyncio.sleep(tick)
 
+    async def _unless_stalled(self, request: Any) -> Any:
+        """The feed request's answer; while it hangs past ``FEED_STALL_S`` the feed counts as down, so
+        no job waits on it (they poll their own resource until the feed answers again)."""
+        task = asyncio.ensure_future(request)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=FEED_STALL_S)
+            if not done:
+                self._mark_down(f"no answer within {FEED_STALL_S:g} s")
+            return await task
+        finally:
+            if not task.done():
+                task.cancel()
+
     async def _down(self, exc: Exception, pause: float) -> None:
+        self._mark_down(_describe(exc))
+        await asyncio.sleep(pause)
+
+    def _mark_down(self, why: str) -> None:
         if self.feed_ok:
-            log.warning("the event feed failed (%s); jobs poll their own resource until it is back", _describe(exc))
+            log.warning("the event feed failed (%s); jobs poll their own resource until it is back", why)
             self.feed_ok = False
             self.outages += 1
             self._wake()
-        await asyncio.sleep(pause)
 
     def _feed_client(self) -> AsyncDeck:
         """The feed's own client: one try per request, short timeout (the watcher retries, with backoff,

@@ -68,8 +68,17 @@ def _parse_choice(value: Any, field: Field) -> Any:
     return value
 
 
+_YES, _NO = ("true", "on", "yes", "1"), ("false", "off", "no", "0", "")
+
+
 def _parse_bool(value: Any, field: Field) -> Any:
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "on", "yes", "1"))
+    """A box is ticked or not: the page sends real booleans (a script may write "true"/"false").
+    Anything else is refused rather than quietly sent as ``False`` (and never echoed: it may be a secret)."""
+    if value is None or isinstance(value, bool):
+        return value is True
+    if isinstance(value, str) and value.strip().lower() in _YES + _NO:
+        return value.strip().lower() in _YES
+    raise FieldValueError(f"{field.display_label} must be ticked or not (true or false)")
 
 
 RULES: tuple[Rule, ...] = (
