@@ -1,7 +1,8 @@
 """Runs every bench script and prints the README's benchmark table, with the date and the machine it
-ran on: ``python bench/all.py`` (all) or ``python bench/all.py flow chaos`` (rerun some). Each
-script's result is kept in ``bench/results.json`` with when it ran; the table is printed from those
-(its heading gives the span of the runs) and written to ``bench/RESULTS.md``."""
+ran on: ``python bench/all.py`` (all) or ``python bench/all.py flow chaos`` (rerun some). A script
+with variants runs once per variant (``batch``: both Deck APIs, one row each). Each script's result
+is kept in ``bench/results.json`` with when it ran; the table is printed from those (its heading
+gives the span of the runs) and written to ``bench/RESULTS.md``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SCRIPTS = ["flow", "batch", "frames", "import_time", "form", "simulator", "memory", "chaos"]
+VARIANTS = {"batch": [["--api", "connections"], ["--api", "credentials"]]}  # one row each: both Deck APIs
 RESULTS = HERE / "results.json"
 SCRIPT_BOUND_S = 1200  # a script still running after 20 minutes is reported, not waited for
 
@@ -48,18 +50,34 @@ def row(r: dict) -> str:
 
 
 def run(name: str) -> tuple[list[dict], str | None]:
+    """The script's rows: one run, or one per variant (``VARIANTS``), each bounded on its own."""
+    rows: list[dict] = []
+    problems: list[str] = []
+    for args in VARIANTS.get(name, [[]]):
+        found, problem = run_once(name, args)
+        rows += found
+        problems += [problem] if problem else []
+    return rows, "; ".join(problems) or None
+
+
+def run_once(name: str, args: list[str]) -> tuple[list[dict], str | None]:
     script = HERE / f"{name}.py"
+    called = " ".join([name, *args])
     try:
         out = subprocess.run(
-            [sys.executable, str(script)], capture_output=True, text=True, cwd=HERE.parent, timeout=SCRIPT_BOUND_S
+            [sys.executable, str(script), *args],
+            capture_output=True,
+            text=True,
+            cwd=HERE.parent,
+            timeout=SCRIPT_BOUND_S,
         )
     except subprocess.TimeoutExpired:
-        return [], f"{name}: still running after {SCRIPT_BOUND_S} s (stopped)"
+        return [], f"{called}: still running after {SCRIPT_BOUND_S} s (stopped)"
     print(out.stdout, end="", flush=True)
     rows = [json.loads(line[7:]) for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode and not rows:
         print(out.stderr[-3000:], file=sys.stderr)
-        return [], f"{name}: exited {out.returncode} without a result"
+        return [], f"{called}: exited {out.returncode} without a result"
     return rows, None
 
 

@@ -1,7 +1,9 @@
 """``deck-nb demo``: the quickstart in a terminal, on the embedded simulator.
 
-Connect to a simulated utility (its MFA code is asked at the prompt), fetch bills, and print the
-bills and the run history as tables."""
+Log in to a simulated utility (its MFA code is asked at the prompt), fetch bills, and print the bills
+and the history as tables. On Deck's current API (the default, as in the quickstart) ``dn.connect``
+stores a credential and the first run logs in, so the MFA is asked under that run; ``--api
+connections`` walks the seed's API instead, where the connection itself logs in."""
 
 from __future__ import annotations
 
@@ -9,18 +11,45 @@ import argparse
 import sys
 
 SOURCES = {"src_sim_power": "Acme Power", "src_sim_bank": "Riverside Bank", "src_sim_mobile": "Cloud Mobile"}
+APIS = ("credentials", "connections")
+INTERACTION_COLUMNS = ["resource_kind", "type", "attempts_remaining", "time_to_answer_s", "outcome"]
+# the history's tables each API fills: (title, frame, columns)
+TABLES = {
+    "credentials": [
+        ("Credentials", "credentials", ["id", "source_id", "status", "runs"]),
+        ("Sessions", "sessions", ["id", "status", "runs"]),  # read from Deck: still idle, for the next run
+        ("Runs", "runs", ["id", "task_id", "session_id", "status", "result", "duration_s", "interactions"]),
+        ("Interactions", "interactions", ["resource_kind", "type", "time_to_answer_s", "outcome"]),
+    ],
+    "connections": [
+        ("Connections", "connections", ["id", "source_id", "status", "duration_s", "interactions", "attempts"]),
+        ("Runs", "runs", ["id", "task_id", "status", "result", "duration_s", "interactions"]),
+        (
+            "Interactions",
+            "interactions",
+            ["resource_kind", "type", "attempts_remaining", "time_to_answer_s", "outcome"],
+        ),
+    ],
+}
 
 
 def add_parser(commands) -> None:
     demo = commands.add_parser(
         "demo",
         help="the quickstart flow in a terminal, on the embedded simulator",
-        description="Connect to a simulated utility (you type its MFA code), fetch bills, and print the "
-        "bills and the run history as tables. Ctrl-C stops it.",
+        description="Log in to a simulated utility (you type its MFA code), fetch bills, and print the "
+        "bills and the history as tables. Ctrl-C stops it.",
     )
     demo.add_argument("--months", type=int, default=6, help="bills to fetch, 1 to 24 (default: 6)")
     demo.add_argument("--headless", action="store_true", help="answer prompts with the simulator's magic values")
     demo.add_argument("--time-scale", type=float, default=0.5, help="simulator speed (default 0.5: twice as fast)")
+    demo.add_argument(
+        "--api",
+        choices=APIS,
+        default="credentials",
+        help="which Deck API: credentials (Deck's current one, the default: the first run logs in) "
+        "or connections (the original: the connection logs in)",
+    )
     demo.set_defaults(func=run)
 
 
@@ -42,6 +71,17 @@ def run(args: argparse.Namespace) -> int:
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
+def _failed(what: str, job) -> int:
+    print(f"The {what} ended `{job.status}`: {'; '.join(map(str, job.errors))}", file=sys.stderr)
+    return 1
+
+
+def _sessions(dn, deck, runs):
+    """The runs' sessions as Deck has them now (the journal knows their ids, not their state)."""
+    ids = runs["session_id"].dropna().unique() if "session_id" in runs.columns else []
+    return dn.sessions_frame([deck.sessions.retrieve(session_id) for session_id in ids])
+
+
 def _run(args: argparse.Namespace) -> int:
     import deck_nb as dn
     from deck_nb.notebook import ConsoleResponder, SimulatorResponder
@@ -50,36 +90,39 @@ def _run(args: argparse.Namespace) -> int:
     if not 1 <= args.months <= 24:
         print("--months must be from 1 to 24", file=sys.stderr)
         return 2
-    # the seed's API: the demo walks a connection's login MFA and its Connections table
+    current = args.api == "credentials"
     with (
-        start(time_scale=args.time_scale, api="connections") as sim,
-        dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck,
+        start(time_scale=args.time_scale, api=args.api) as sim,
+        dn.Deck(api_key=sim.api_key, base_url=sim.base_url, api=args.api) as deck,
     ):
         dn.set_default_deck(deck)
         responder = SimulatorResponder() if args.headless else ConsoleResponder()
-        print(f"deck_nb demo — embedded Deck simulator at {sim.base_url}")
-        print("Connecting to Acme Power as `ada`. The simulator's MFA code is 123456 (try a wrong one first).")
+        print(f"deck_nb demo — embedded Deck simulator at {sim.base_url} ({args.api} API)")
+        if current:
+            print(
+                "Storing a login for Acme Power as `ada`; the first run logs in with it. "
+                "The simulator's MFA code is 123456 (try a wrong one first)."
+            )
+        else:
+            print("Connecting to Acme Power as `ada`. The simulator's MFA code is 123456 (try a wrong one first).")
         conn = dn.connect("src_sim_power", username="ada", password="pass_good", respond=responder).wait()
         print(f"\n{conn!r}")
         if not conn.ok:
-            print(f"The connection ended `{conn.status}`: {'; '.join(map(str, conn.errors))}", file=sys.stderr)
-            return 1
-        print(f"\nFetching {args.months} months of bills…")
-        job = dn.run_task("task_sim_bills", conn, input={"months": args.months}).wait()
+            return _failed("login", conn)
+        print(
+            f"\nFetching {args.months} months of bills{' (this run logs in: its MFA is asked now)' if current else ''}…"
+        )
+        job = dn.run_task("task_sim_bills", conn, input={"months": args.months}, respond=responder).wait()
         print(repr(job))
+        if current:
+            print(repr(conn))  # the run's login verified the stored credential
         if not job.ok:
-            print(f"The run ended `{job.status}`: {'; '.join(map(str, job.errors))}", file=sys.stderr)
-            return 1
+            return _failed("run", job)
         bills = dn.outputs_frame(job)
         _table("Bills", bills[["statement_date", "amount_due", "currency", "usage_kwh", "account_number"]])
         history = dn.history()
-        _table(
-            "Connections", history.connections[["id", "source_id", "status", "duration_s", "interactions", "attempts"]]
-        )
-        _table("Runs", history.runs[["id", "task_id", "status", "result", "duration_s", "interactions"]])
-        _table(
-            "Interactions",
-            history.interactions[["resource_kind", "type", "attempts_remaining", "time_to_answer_s", "outcome"]],
-        )
+        for title, name, columns in TABLES[args.api]:
+            frame = _sessions(dn, deck, history.runs) if name == "sessions" else getattr(history, name)
+            _table(title, frame[[c for c in columns if c in frame.columns]])
         dn.set_default_deck(None)
     return 0

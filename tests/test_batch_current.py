@@ -109,3 +109,23 @@ def test_a_login_that_cannot_be_stored_fails_each_of_its_pulls_and_nothing_else(
     assert result[2].error_code == result[3].error_code == "auth_invalid"
     assert result[2].connection.status == "invalid" and result[3].run is None  # a refused login is not tried again
     assert sim.stats()["logins"] == 2
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_runs_in_a_live_session_do_not_read_their_credential_again(sim, deck):
+    """Only a run that logs in can move its credential (verified, invalid): the runs after it in the
+    same session show the credential as read then, without one more request per run — on a rate
+    limit of 200 / 10 s that request alone would cost a third of the batch's speed."""
+    cred = deck.credentials.create("src_sim_power", username="ada", password="pw")
+    runs = 8
+    result = dn.run_many_sync(
+        [dn.RunTask("task_sim_usage", cred, {"days": 1}) for _ in range(runs)],
+        respond=Counting(),
+        deck=deck,
+        poll_interval=0.05,
+        timeout=60,
+    )
+    assert all(o.ok for o in result) and sim.stats()["logins"] == 1
+    own = result.requests - result.event_polls  # the runs' own: creates, the login's answer, reads
+    assert own <= runs + 1 + 2, own  # + the API detection and one credential read at most
+    assert all(f"credential {cred.id} verified" in o.run.card.note for o in result)

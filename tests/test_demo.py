@@ -25,26 +25,57 @@ def _demo(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     )
 
 
-def test_headless_demo_prints_bills_and_history():
+def test_headless_demo_runs_on_the_current_api_by_default():
     result = _demo("--headless", "--months", "3")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "connected" in out and "completed" in out
+    assert "(credentials API)" in out
+    assert "unverified" in out and "verified by its first run" in out  # dn.connect only stored the login
+    assert "completed" in out and re.search(r"ConnectJob .*cred_\w+ · verified", out)  # the run's login verified it
     assert "2026-10-28" in out and "2026-08-28" in out and "2026-07-28" not in out  # 3 months of bills
+    for table in ("Bills", "Credentials", "Sessions", "Runs", "Interactions"):
+        assert f"\n{table}\n" in out
+    assert "\nConnections\n" not in out
+    sessions = out.split("\nSessions\n", 1)[1].split("\n\n", 1)[0]
+    assert re.search(r"sess_\w+ +idle +1\b", sessions), sessions  # the session lives on, for the next run
+    interactions = out.split("\nInteractions\n", 1)[1]
+    assert re.search(r"task_run +mfa .* accepted", interactions), interactions  # the login's MFA: on the run
+
+
+def test_headless_demo_on_the_seeds_api_prints_the_connections_table():
+    result = _demo("--headless", "--months", "3", "--api", "connections")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "(connections API)" in out and "connected" in out and "completed" in out
+    assert "2026-10-28" in out and "2026-08-28" in out and "2026-07-28" not in out
     for table in ("Bills", "Connections", "Runs", "Interactions"):
         assert f"\n{table}\n" in out
-    assert "accepted" in out
+    assert "\nCredentials\n" not in out
+    assert re.search(r"connection +mfa .* accepted", out.split("\nInteractions\n", 1)[1])
 
 
-def test_console_demo_asks_for_the_code_and_shows_a_retry():
+def test_console_demo_asks_for_the_code_under_the_first_run_and_shows_a_retry():
     result = _demo(stdin="000000\n123456\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Enter the 6-digit code sent to your phone" in out and "3 attempts left" in out
+    asked = out.split("Fetching", 1)[1]  # the MFA is asked under the run, not when storing the login
+    assert "Enter the 6-digit code sent to your phone" in asked and "Verification code" in asked
+    assert "Enter the 6-digit code" not in out.split("Fetching", 1)[0]
     assert out.count("2 attempts left") == 1 and "attempt(s)" not in out  # said once, by the source
-    assert "rejected" in out and "accepted" in out
-    durations = re.findall(r"\b\d+\.\d+\b", out.split("\nConnections\n", 1)[1])
+    interactions = out.split("\nInteractions\n", 1)[1]
+    assert "rejected" in interactions and "accepted" in interactions
+    durations = re.findall(r"\b\d+\.\d+\b", out.split("\nRuns\n", 1)[1])
     assert durations and all(len(d.split(".")[1]) <= 2 for d in durations), durations  # rounded
+
+
+def test_console_demo_on_the_seeds_api_asks_at_connect():
+    result = _demo("--api", "connections", stdin="000000\n123456\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    before_run = out.split("Fetching", 1)[0]
+    assert "Enter the 6-digit code sent to your phone" in before_run and "3 attempts left" in before_run
+    assert out.count("2 attempts left") == 1 and "attempt(s)" not in out
+    assert "rejected" in out and "accepted" in out
 
 
 def test_ctrl_c_in_the_demo_ends_with_one_line():
@@ -74,6 +105,8 @@ def test_ctrl_c_in_the_demo_ends_with_one_line():
 def test_bad_options_are_refused():
     result = _demo("--headless", "--months", "99")
     assert result.returncode == 2 and "--months" in result.stderr
+    result = _demo("--headless", "--api", "soap")
+    assert result.returncode == 2 and "--api" in result.stderr
 
 
 def test_lab_prints_a_url_that_opens_the_quickstart_and_leaves_no_process(tmp_path):

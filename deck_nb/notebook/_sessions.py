@@ -26,6 +26,7 @@ class SessionBook:
 
     def __init__(self) -> None:
         self._latest: dict[tuple[str, str], str] = {}
+        self._read: dict[tuple[str, str], Credential] = {}  # each credential as a run last read it
         self._lock = threading.Lock()
 
     @staticmethod
@@ -41,6 +42,16 @@ class SessionBook:
         """``session_id`` is now the credential's latest session."""
         with self._lock:
             self._latest[self._key(deck, credential_id)] = session_id
+
+    def credential(self, deck: Any, credential_id: str) -> Credential | None:
+        """The credential as the last run that read it saw it (None: never read here)."""
+        with self._lock:
+            return self._read.get(self._key(deck, credential_id))
+
+    def saw(self, deck: Any, credential: Credential) -> None:
+        """A run read ``credential``: later runs in its session show it without reading it again."""
+        with self._lock:
+            self._read[self._key(deck, credential.id)] = credential
 
     def forget(self, deck: Any, credential_id: str, session_id: str | None = None) -> None:
         """Drop the credential's session (only if it is still ``session_id``, when given)."""
@@ -85,6 +96,7 @@ def start_run(job: RunJob) -> Generator[Any, Any, Any]:
             _say(job, f"session {session_id} had ended; a new session logs in")
             key = f"{key}-new"
         else:
+            job._logged_in = False
             _say(job, f"reused session {session_id} (no login)")
     if run is None:
         run = yield Call(_create(job, credential_id, None, key), "create run")
@@ -109,16 +121,25 @@ def _create(job: RunJob, credential_id: str | None, session_id: str | None, key:
 
 def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     """Read the run's credential (its status moved when the login was accepted or refused), show it
-    on the card and hand it to the connect job; a failed run's session is not reused."""
+    on the card and hand it to the connect job; a failed run's session is not reused. A run that
+    reused a live session and did not fail did not log in, so its credential has not moved: it shows
+    the credential as read before, without one more request per run (a batch's runs in one session)."""
     credential_id = getattr(obj, "credential_id", None)
     if not credential_id:
         return
     if obj.status == "failed" and obj.session_id:
         SESSIONS.forget(job._deck, credential_id, obj.session_id)
-    try:
-        credential = yield Call(lambda deck: deck.credentials.retrieve(credential_id), "read credential", (DeckError,))
-    except DeckError:
-        return  # the run's own state stands; the card just lacks the credential's
+    known = SESSIONS.credential(job._deck, credential_id)
+    if known is not None and not job._logged_in and obj.status != "failed":
+        credential = known
+    else:
+        try:
+            credential = yield Call(
+                lambda deck: deck.credentials.retrieve(credential_id), "read credential", (DeckError,)
+            )
+        except DeckError:
+            return  # the run's own state stands; the card just lacks the credential's
+        SESSIONS.saw(job._deck, credential)
     job.credential = credential
     if job._credential_job is not None and job._credential_job.id == credential.id:
         job._credential_job._observe(credential)

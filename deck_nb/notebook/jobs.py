@@ -164,6 +164,7 @@ class RunJob(Job):
         self.api: str | None = None
         self.credential: Credential | None = None  # current API: the credential, read when the run ends
         self.notes: list[str] = []  # what the card keeps saying (a reused or replaced session)
+        self._logged_in = True  # current API: False once the run was created in a live session
 
     def _start(self) -> Generator[Any, Any, Any]:
         self.api = yield Call(_detect_api, "detect the API")
