@@ -15,10 +15,21 @@ from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
-from deck_nb.client import APIStatusError, AsyncDeck, Connection, EventFeed, RateLimitError, TaskRun, is_settled
+from deck_nb.client import (
+    APIStatusError,
+    AsyncDeck,
+    Connection,
+    Credential,
+    EventFeed,
+    RateLimitError,
+    TaskRun,
+    is_settled,
+)
+
+from ._sessions import SESSIONS
 
 log = logging.getLogger("deck_nb.batch")
-MODELS = {"connection": Connection, "task_run": TaskRun}
+MODELS = {"connection": Connection, "task_run": TaskRun, "credential": Credential}
 
 FEED_RETRY_S = 0.25  # first pause after a failed feed request; doubles on each failure...
 FEED_RETRY_MAX_S = 5.0  # ...up to this, so a feed that comes back is heard within seconds
@@ -27,6 +38,7 @@ POLL_MAX_S = 5.0  # while the feed is down, the longest pause between two polls 
 VERIFY_S = 30.0  # a job the feed has reported on, hearing nothing more for this long, checks its resource
 QUIET_S = 3.0  # a job the feed has said nothing about checks its resource after this (then backs off)
 FEED_STALL_S = 3.0  # a feed request in flight for longer counts as the feed being down for waiting jobs
+SATURATED_TICK = 2.0  # the feed's tick is this many times longer while the rate limit is saturated
 LATEST_MEMORY = 10_000  # newest states kept (the feed also carries resources outside the batch)
 NO_FEED = (403, 404, 405)  # the service has no event feed for us: poll for good
 
@@ -152,7 +164,7 @@ class EventWatcher:
                     page = await self._unless_stalled(self._feed_client().events.list(**self.feed.params()).to_list())
                     self.polls += 1
                     self._take(self.feed.accept(page))
-                    tick = self.interval
+                    tick = self._tick()
             except APIStatusError as exc:
                 if exc.status_code in NO_FEED and self.receiver is None:
                     log.warning("no event feed here (%s); falling back to polling each run", exc.code)
@@ -175,6 +187,12 @@ class EventWatcher:
                 self._wake()
             pause = FEED_RETRY_S
             await asyncio.sleep(tick)
+
+    def _tick(self) -> float:
+        """The pause before the next feed request: half the pace while callers queue for the rate
+        limit, whose every slot then carries a run's request (their wait dwarfs the feed's delay)."""
+        pacer = self._client.pacer if self._client is not None else None
+        return self.interval * SATURATED_TICK if pacer is not None and pacer.queued else self.interval
 
     async def _unless_stalled(self, request: Any) -> Any:
         """The feed request's answer; while it hangs past ``FEED_STALL_S`` the feed counts as down, so
@@ -202,11 +220,14 @@ class EventWatcher:
 
     def _feed_client(self) -> AsyncDeck:
         """The feed's own client: one try per request, short timeout (the watcher retries, with backoff,
-        while the jobs poll). A twin of the batch's client: same pacer, observers and API choice."""
+        while the jobs poll). A twin of the batch's client: same pacer (ahead of the jobs' own requests),
+        observers and API choice."""
         if self._client is None:
             client = self.adeck._twin(AsyncDeck)
             client.timeout = client.deadline = min(self.adeck.timeout, FEED_REQUEST_S)
             client.max_retries = 0
+            if client.pacer is not None:  # one feed request serves every job: it goes first
+                client.pacer = client.pacer.ahead()
             self._client = client
         return self._client
 
@@ -220,6 +241,9 @@ class EventWatcher:
                 obj = model.model_validate(event.data)
             except ValueError:
                 log.warning("skipping a malformed %s event", event.type)
+                continue
+            if isinstance(obj, Credential):  # a login verified it, or refused it: runs need not read it
+                SESSIONS.saw(self.adeck, obj)
                 continue
             previous = self.latest.get(obj.id)
             if previous is None or not _older(obj, previous):
