@@ -28,6 +28,7 @@ from _common import control, report, simulator_process
 from _hostile import HostileProxy
 
 RUNS = int(os.environ.get("BENCH_CHAOS_RUNS", 500))
+API = "connections"
 FAULTS = {"error_rate": 0.10, "rate_limit_rate": 0.05, "drop_rate": 0.02, "latency_ms": 50, "latency_jitter_ms": 25}
 OUTAGE_AFTER_S, OUTAGE_S = 2.0, 15.0
 TRICKLE_RATE = 0.01
@@ -110,7 +111,9 @@ def faults_part(base: str, key: str) -> list[dict]:
     proxy = HostileProxy(base.removesuffix("/v2")).start()
     try:
         journal = Journal()
-        deck = dn.Deck(api_key=key, base_url=proxy.base_url, observers=[journal], rate_limit=None)  # no limit here
+        # the seed's API: its runs on one connection go at once (on the current API one credential's
+        # runs share one session in turn, and 500 of them would measure that, not the faults)
+        deck = dn.Deck(api_key=key, base_url=proxy.base_url, observers=[journal], rate_limit=None, api=API)
         conn = dn.connect("src_sim_mobile", "ada", "pw", respond={}, deck=deck).wait(60)
         batches = Batches(dn, journal, conn, base, key)
         clean = batches.run(deck, "clean")
@@ -119,7 +122,7 @@ def faults_part(base: str, key: str) -> list[dict]:
         faults["faults_injected"] = control(base, key, "GET", "stats")["faults_injected"]
         control(base, key, "DELETE", "faults")
         hostile_deck = dn.Deck(
-            api_key=key, base_url=proxy.base_url, observers=[journal], rate_limit=None, **HOSTILE_CLIENT
+            api_key=key, base_url=proxy.base_url, observers=[journal], rate_limit=None, api=API, **HOSTILE_CLIENT
         )
 
         def storm() -> None:

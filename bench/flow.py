@@ -110,7 +110,9 @@ async def raw_flows(base: str, key: str) -> tuple[float, int, int, float, list[s
 def deck_nb_flows(base: str, key: str) -> tuple[float, int, int, float, list[str]]:
     import deck_nb as dn
 
-    deck = dn.Deck(api_key=key, base_url=base, rate_limit=None)
+    # the same work as the floor: the seed's API (connections); auto-detection would pick the current
+    # API against the simulator's default ``both`` (a stored credential, the login on the run: other requests)
+    deck = dn.Deck(api_key=key, base_url=base, rate_limit=None, api="connections")
     items = [
         dn.Pull("src_sim_power", f"u{i}", "p", task_id="task_sim_bills", input={"months": 1}) for i in range(FLOWS)
     ]

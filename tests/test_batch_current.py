@@ -4,6 +4,7 @@ within the session limit, and ``session_limit_exceeded`` is back-pressure, never
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -129,3 +130,69 @@ def test_runs_in_a_live_session_do_not_read_their_credential_again(sim, deck):
     own = result.requests - result.event_polls  # the runs' own: creates, the login's answer, reads
     assert own <= runs + 1 + 2, own  # + the API detection and one credential read at most
     assert all(f"credential {cred.id} verified" in o.run.card.note for o in result)
+
+
+class Calls:
+    """An observer counting the client's calls by method and path shape (ids left out)."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def on_object(self, obj, call):
+        shape = "/".join(
+            "{id}" if "_" in part and part.split("_")[0] in ("cred", "sess", "run") else part
+            for part in call.path.split("/")
+        )
+        with self._lock:
+            self.counts[f"{call.method} {shape}"] = self.counts.get(f"{call.method} {shape}", 0) + 1
+
+    def on_error(self, error, call):
+        pass
+
+    def on_submission(self, *args):
+        pass
+
+
+@pytest.mark.deck_simulator(api="credentials", session_limit=3, **FAST)
+def test_a_batch_hears_its_logins_on_the_event_feed_and_ends_only_the_sessions_others_wait_for(sim):
+    """Five credentials, three sessions at once: two groups wait, so exactly two finished groups end
+    their session (not every group that finishes while those two are being let in), and no run reads
+    its credential: the feed's ``credential.verified`` already says what the login did."""
+    calls = Calls()
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url, observers=[calls]) as deck:
+        logins = [
+            dn.connect("src_sim_power", user, "pw", deck=deck).wait(30) for user in ("ada", "bob", "cy", "dee", "eve")
+        ]
+        calls.counts.clear()
+        items = [dn.RunTask("task_sim_usage", login, {"days": 1}) for login in logins for _ in range(3)]
+        result = dn.run_many_sync(items, respond=Counting(), deck=deck, session_limit=3, poll_interval=0.05, timeout=60)
+    assert all(o.ok for o in result), [o.error_code for o in result]
+    assert calls.counts.get("POST /sessions/{id}/end") == 2, calls.counts
+    assert not calls.counts.get("GET /credentials/{id}"), calls.counts
+    assert all(login.status == "verified" for login in logins)  # each connect job heard its login
+    assert all(f"credential {o.run.run.credential_id} verified" in o.run.card.note for o in result)
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_sessions_first_run_logs_in_alone_then_the_next_run_queues_behind_the_current_one(sim, deck):
+    """One credential, six runs: the second is created only once the first (the login) has ended; after
+    that at most two of its runs are unfinished at any moment — the one working and the next, queued
+    in the same session, so the session never waits for the client to create it."""
+    cred = deck.credentials.create("src_sim_mobile", username="ada", password="pw")
+    result = dn.run_many_sync(
+        [dn.RunTask("task_sim_usage", cred, {"days": 1}) for _ in range(6)],
+        respond={"code": "123456"},
+        deck=deck,
+        poll_interval=0.05,
+        timeout=60,
+    )
+    assert all(o.ok for o in result) and sim.stats()["logins"] == 1
+    runs = sorted((o.run.run for o in result), key=lambda r: r.created_at)
+    assert len({r.session_id for r in runs}) == 1
+    assert runs[1].created_at >= runs[0].completed_at  # the login's run first, alone
+    for run in runs:
+        unfinished = [r for r in runs if r.created_at <= run.created_at < r.completed_at]
+        assert len(unfinished) <= 2, [r.id for r in unfinished]
+    overlapping = [b for a, b in itertools.pairwise(runs[1:]) if b.created_at < a.completed_at]
+    assert overlapping  # the next one was queued before the current one ended

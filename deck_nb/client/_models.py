@@ -24,7 +24,7 @@ def _short(value: Any, limit: int = 120) -> str:
 class DeckModel(BaseModel):
     """Base of every model: attribute or ``obj["key"]`` access, unknown fields kept (``to_dict()``)."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=(), defer_build=True)
 
     # Fields a compact repr shows; None shows them all.
     REPR_FIELDS: ClassVar[tuple[str, ...] | None] = None

@@ -1,7 +1,10 @@
 """Batches on Deck's current API: one session per login, in turn. Items that share a login (the same
 credential, or Pulls of the same source and user) form a group; a group holds one slot — one open
-session — at a time and runs its items one after the other, so the first logs in (one MFA) and the
-rest reuse its session. Slots are at most the session limit; ``session_limit_exceeded`` is
+session — at a time. Its first item runs alone, so it logs in (one MFA) and the rest reuse its
+session; once that login has worked, the next run is created while the current one works
+(``SESSION_DEPTH``), so the session never sits idle waiting for the client to notice a run ended and
+create the next (Deck queues a run until its session is free: ``queued`` is "waiting for an
+available session"). Slots are at most the session limit; ``session_limit_exceeded`` is
 back-pressure (wait, try again), never a failed item. A group that is done ends its session when
 other groups wait for a slot, so the limit is freed at once rather than after 10 idle minutes."""
 
@@ -17,6 +20,7 @@ from deck_nb.client import AsyncDeck, DeckError, SessionLimitExceeded
 
 from ._sessions import SESSIONS, login_ids
 
+SESSION_DEPTH = 2  # a group's unfinished runs at once, after its login: the current one and the next
 DEFAULT_SESSION_LIMIT = 25  # Deck's documented limit of concurrent sessions (the simulator's default)
 LIMIT_WAIT_CAP_S = 11 * 60.0  # longest wait for a session slot (idle sessions end after 10 minutes)
 LIMIT_PAUSE_S = (0.5, 5.0)  # pause between tries when Deck gives no Retry-After: first, most
@@ -49,6 +53,7 @@ class SessionGroups:
             self.groups.setdefault(login_key(outcome.spec, outcome.index), []).append(outcome)
         self.slots = slots
         self.waiting = len(self.groups)  # groups that have no slot yet
+        self.handing = 0  # of those, how many a finished group is freeing a slot for right now
         self.limit_waits = 0  # how often a run waited for a slot Deck had not freed yet
 
     async def run(self, group: Callable[[list[Any], dict[str, Any]], Awaitable[None]], adeck: AsyncDeck) -> None:
@@ -58,11 +63,13 @@ class SessionGroups:
         async def one(outcomes: list[Any]) -> None:
             async with gate:
                 self.waiting -= 1
+                self.handing = max(0, self.handing - 1)
                 shared: dict[str, Any] = {}
                 try:
                     await group(outcomes, shared)
                 finally:
-                    if self.waiting > 0:
+                    if self.waiting > self.handing:  # a group waits that no other finished group frees a slot for
+                        self.handing += 1
                         await end_session(adeck, outcomes)
 
         await asyncio.gather(*(one(outcomes) for outcomes in self.groups.values()))

@@ -49,9 +49,14 @@ class SessionBook:
             return self._read.get(self._key(deck, credential_id))
 
     def saw(self, deck: Any, credential: Credential) -> None:
-        """A run read ``credential``: later runs in its session show it without reading it again."""
+        """A run read ``credential`` (or the event feed brought it): later runs show it without reading
+        it again. Events may come late: an older state never replaces a newer one."""
         with self._lock:
-            self._read[self._key(deck, credential.id)] = credential
+            key = self._key(deck, credential.id)
+            before = self._read.get(key)
+            comparable = before is not None and credential.updated_at and before.updated_at
+            if not (comparable and credential.updated_at < before.updated_at):
+                self._read[key] = credential
 
     def forget(self, deck: Any, credential_id: str, session_id: str | None = None) -> None:
         """Drop the credential's session (only if it is still ``session_id``, when given)."""
@@ -123,14 +128,18 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     """Read the run's credential (its status moved when the login was accepted or refused), show it
     on the card and hand it to the connect job; a failed run's session is not reused. A run that
     reused a live session and did not fail did not log in, so its credential has not moved: it shows
-    the credential as read before, without one more request per run (a batch's runs in one session)."""
+    the credential as read before, without one more request per run (a batch's runs in one session);
+    so does a run that logged in when its credential is known verified (a batch hears
+    ``credential.verified`` on the event feed)."""
     credential_id = getattr(obj, "credential_id", None)
     if not credential_id:
         return
     if obj.status == "failed" and obj.session_id:
         SESSIONS.forget(job._deck, credential_id, obj.session_id)
     known = SESSIONS.credential(job._deck, credential_id)
-    if known is not None and not job._logged_in and obj.status != "failed":
+    # a run that did not fail leaves its credential as it was, or verified if it logged in: a state
+    # read before (by a run, or from the event feed) that says so is current
+    if known is not None and obj.status != "failed" and (not job._logged_in or known.status == "verified"):
         credential = known
     else:
         try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from deck_nb.client import AsyncDeck, Deck, DeckError
 
-from ._batch_sessions import DEFAULT_SESSION_LIMIT, SessionGroups, check_session_limit
+from ._batch_sessions import DEFAULT_SESSION_LIMIT, SESSION_DEPTH, SessionGroups, check_session_limit
 from ._inbox import InboxResponder
 from .jobs import ConnectJob, Job, RunJob, _loop_running
 from .responders import Responder, in_kernel, resolve_responder
@@ -369,8 +369,15 @@ async def run_many(
             await one(outcome)
 
     async def in_turn(group: list[Outcome], shared: dict[str, Any]) -> None:
-        for outcome in group:
-            await one(outcome, shared)
+        first, rest = group[0], group[1:]
+        await one(first, shared)  # alone: it logs in (the MFA) and opens the session the rest reuse
+        lane = asyncio.Semaphore(SESSION_DEPTH if first.ok else 1)
+
+        async def queued(outcome: Outcome) -> None:
+            async with lane:
+                await one(outcome, shared)
+
+        await asyncio.gather(*(queued(o) for o in rest))
 
     try:
         if await adeck.detect_api() == "credentials":
