@@ -98,13 +98,14 @@ def _run(args: argparse.Namespace) -> int:
         dn.set_default_deck(deck)
         responder = SimulatorResponder() if args.headless else ConsoleResponder()
         print(f"deck_nb demo — embedded Deck simulator at {sim.base_url} ({args.api} API)")
+        hint = "it is answered for you" if args.headless else "try a wrong one first"
         if current:
             print(
                 "Storing a login for Acme Power as `ada`; the first run logs in with it. "
-                "The simulator's MFA code is 123456 (try a wrong one first)."
+                f"The simulator's MFA code is 123456 ({hint})."
             )
         else:
-            print("Connecting to Acme Power as `ada`. The simulator's MFA code is 123456 (try a wrong one first).")
+            print(f"Connecting to Acme Power as `ada`. The simulator's MFA code is 123456 ({hint}).")
         conn = dn.connect("src_sim_power", username="ada", password="pass_good", respond=responder).wait()
         print(f"\n{conn!r}")
         if not conn.ok:

@@ -30,6 +30,7 @@ def test_headless_demo_runs_on_the_current_api_by_default():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "(credentials API)" in out
+    assert "123456 (it is answered for you)" in out and "try a wrong one" not in out  # nobody types here
     assert "unverified" in out and "verified by its first run" in out  # dn.connect only stored the login
     assert "completed" in out and re.search(r"ConnectJob .*cred_\w+ · verified", out)  # the run's login verified it
     assert "2026-10-28" in out and "2026-08-28" in out and "2026-07-28" not in out  # 3 months of bills

@@ -335,3 +335,27 @@ def test_the_card_counts_down_the_answer_window(deck):
     job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}, deck=deck)
     job.apply(deck.connections.wait(job.id, timeout=10))
     assert job.status == "interaction_required" and "s left to answer" in repr(job)
+
+
+def test_a_new_client_never_runs_jobs_through_a_discarded_clients_connection(sim):
+    """In a kernel's one long-lived event loop, jobs use an async twin of their client. A client made
+    after another was dropped (CPython reuses its memory, so its id) must get its own twin: here every
+    other client has a wrong key, so a job that succeeds with it ran on a stale twin."""
+    import gc
+
+    async def one(key: str) -> dn.Job:
+        deck = dn.Deck(api_key=key, base_url=sim.base_url, api="connections", max_retries=0)
+        job = dn.connect("src_sim_mobile", "ada", "pw", respond={}, deck=deck)
+        try:
+            await job.wait_async(timeout=10)
+        except dn.DeckError:
+            pass
+        ok = job.ok
+        del deck, job
+        gc.collect()
+        return ok
+
+    async def many() -> list[bool]:
+        return [await one(sim.api_key if i % 2 == 0 else "sk_sim_wrong") for i in range(12)]
+
+    assert asyncio.run(many()) == [i % 2 == 0 for i in range(12)]

@@ -32,10 +32,10 @@ class _AsyncTwins:
 
     def get(self, deck: Deck) -> AsyncDeck:
         loop = asyncio.get_running_loop()
-        per_loop = self._twins.setdefault(loop, {})
-        twin = per_loop.get(id(deck))
+        per_loop = self._twins.setdefault(loop, weakref.WeakKeyDictionary())
+        twin = per_loop.get(deck)  # keyed by the client itself: a new client never gets a dead one's twin
         if twin is None:
-            twin = per_loop[id(deck)] = deck.to_async()
+            twin = per_loop[deck] = deck.to_async()
         return twin
 
 
