@@ -1,8 +1,9 @@
 """bench flow: 200 connect-with-MFA + task-run flows through deck_nb vs the best raw-httpx script for
 the same job: one that follows the event feed (``GET /v2/events``, one request per tick for all
 flows) as deck_nb does, not one that polls each resource. Same concurrency, same tick. Each side runs
-on a freshly reset simulator, alternating, best of three. Prints the wall-time ratio and the requests
-per flow of both."""
+on a freshly reset simulator, alternating, best of three. Both speak the seed's API (connections):
+the floor is written for it, and the same work must be measured on both sides. Prints the wall-time
+ratio and the requests per flow of both."""
 
 from __future__ import annotations
 
