@@ -1,0 +1,88 @@
+"""Attacks on the pacer that serves waiters in turn and spreads a window over its tenths, and on the
+current API's batches (a session's next run queued behind the current one). Each test documents a
+problem found; a hang runs in a child process killed at its bound, so no test can hang pytest."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import deck_nb as dn
+
+CHILD_BOUND_S = 45
+
+
+def _child(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter, killed after ``CHILD_BOUND_S`` (a blocked event loop
+    cannot be stopped from inside the process)."""
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=CHILD_BOUND_S
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"hung: the child process was still running after {CHILD_BOUND_S} s and was killed")
+
+
+def test_a_batch_with_the_simulator_responder_under_the_default_limit_does_not_deadlock():
+    """``respond="simulator"`` checks each job's deck with a blocking ``deck.test()`` on the event
+    loop's thread. Served in turn, that call waited behind tickets of coroutines on the very loop it
+    blocks: the batch (25 runs, Deck's default 200 per 10 s) froze for good, past every timeout."""
+    proc = _child(
+        """
+        import asyncio
+        import deck_nb as dn
+        from deck_nb.notebook import run_many
+
+        with dn.simulator.start(clock="real", time_scale=0.1, rate_limit="off", api="connections") as sim:
+            with dn.Deck(api_key=sim.api_key, base_url=sim.base_url, rate_limit=(200, 10.0)) as deck:
+                login = dn.connect("src_sim_mobile", "ada", "pw", respond={}, deck=deck).wait(30)
+                items = [dn.RunTask("task_sim_usage", login, {"days": 1}) for _ in range(25)]
+                result = asyncio.run(run_many(items, respond="simulator", deck=deck, poll_interval=0.2, timeout=40))
+                print("ENDED", sum(o.ok for o in result))
+        """
+    )
+    assert "ENDED 25" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+class SlowAnswers:
+    """A loopback server answering ``GET /v2/test`` after ``delay`` seconds (a slow service)."""
+
+    def __init__(self, delay: float) -> None:
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        from deck_nb._serve import ServerThread
+
+        async def test(request):
+            await asyncio.sleep(delay)
+            return JSONResponse({"status": "ready", "environment": "simulator"})
+
+        self.server = ServerThread(Starlette(routes=[Route("/v2/test", test)]), host="127.0.0.1", port=0).start()
+        self.base_url = f"{self.server.root_url}/v2"
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def test_slow_answers_do_not_cap_the_pace_far_below_the_limit():
+    """20 per 2 s allows 10 calls at once (spread over ~0.6 s). Each answer takes 1 s; counting the
+    requests in flight against a tenth's share (3) let only 3 go at a time: 4 rounds, ~4 s."""
+    server = SlowAnswers(1.0)
+    try:
+
+        async def ten() -> float:
+            async with dn.AsyncDeck(api_key="sk_test_x", base_url=server.base_url, rate_limit=(20, 2.0)) as deck:
+                started = time.monotonic()
+                await asyncio.wait_for(asyncio.gather(*(deck.test() for _ in range(10))), 30)
+                return time.monotonic() - started
+
+        elapsed = asyncio.run(ten())
+    finally:
+        server.stop()
+    assert elapsed < 2.8, f"10 calls within the limit took {elapsed:.1f} s: slow answers held the pace"
