@@ -37,6 +37,7 @@ class Pacer:
         self.part = self.window / TENTHS
         self.part_limit = max(1, math.ceil(limit * SPREAD_SLACK / TENTHS))
         self._answered: deque[float] = deque()
+        self._sent: deque[float] = deque()  # when recent requests were sent: the spread counts these
         self._in_flight = 0
         self._blocked_until = 0.0
         self._lock = threading.Lock()
@@ -69,16 +70,19 @@ class Pacer:
                     return max(IDLE_POLL_S, position * self.window / self.limit / 2)
             while self._answered and self._answered[0] <= now - self.window:
                 self._answered.popleft()
-            first_recent = bisect.bisect_right(self._answered, now - self.part)
-            whole, recent = len(self._answered), len(self._answered) - first_recent
-            if self._in_flight + whole < self.limit and self._in_flight + recent < self.part_limit:
+            # the spread counts sends, not answers: a slow answer must not hold a part of the window
+            # (with in-flight requests counted there, a few slow ones capped the whole pace)
+            while self._sent and self._sent[0] <= now - self.part:
+                self._sent.popleft()
+            whole = len(self._answered)
+            if self._in_flight + whole < self.limit and len(self._sent) < self.part_limit:
                 self._in_flight += 1
+                self._sent.append(now)
                 return 0.0
             if self._in_flight + whole >= self.limit:  # the window is full: until its oldest ages out
                 frees_at = self._answered[0] + self.window if whole and self._in_flight < self.limit else 0.0
-            else:  # this part of the window is full
-                part_free = recent and self._in_flight < self.part_limit
-                frees_at = self._answered[first_recent] + self.part if part_free else 0.0
+            else:  # this part of the window is full: until its first send leaves it
+                frees_at = self._sent[0] + self.part
             return max(IDLE_POLL_S, frees_at - now)
 
     def release(self) -> None:
@@ -93,7 +97,9 @@ class Pacer:
             self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
 
     def acquire(self, ahead: bool = False) -> None:
-        with self._waiting(ahead) as ticket:
+        # a blocking wait on a thread that runs an event loop (a sync call inside a coroutine) would
+        # stop the very coroutines queued before it: it must not wait for their turn, or it waits forever
+        with self._waiting(ahead or _loop_runs_here()) as ticket:
             while (delay := self._try_acquire(ticket)) > 0:
                 self.waits += 1
                 time.sleep(min(delay, IDLE_POLL_S) if ahead else delay)
@@ -123,6 +129,14 @@ class Pacer:
                     self._ahead_waiting -= 1
                 else:
                     self._queue.remove(ticket)
+
+
+def _loop_runs_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class PacerLane:
