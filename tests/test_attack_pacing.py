@@ -86,3 +86,46 @@ def test_slow_answers_do_not_cap_the_pace_far_below_the_limit():
     finally:
         server.stop()
     assert elapsed < 2.8, f"10 calls within the limit took {elapsed:.1f} s: slow answers held the pace"
+
+
+CURRENT_FAST = {"api": "credentials", "clock": "real", "rate_limit": "off"}
+
+
+@pytest.mark.deck_simulator(time_scale=0.05, **CURRENT_FAST)
+def test_a_run_canceled_before_its_login_does_not_claim_the_credential_verified(sim):
+    """The credential was verified, then given a new password; a run logs in anew and is canceled at
+    the login's MFA. The new password was never tried (Deck: ``unverified``), yet the card took the
+    session book's old ``verified`` as current: a run that "did not fail" had not logged in."""
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        cred = deck.credentials.create("src_sim_power", username="ada", password="pw")
+        first = dn.run_task("task_sim_usage", cred, {"days": 1}, respond={"code": "123456"}, deck=deck).wait(30)
+        assert "verified" in first.card.note
+        deck.credentials.update(cred.id, password="pw-new")
+        deck.sessions.end(first.run.session_id)
+        holder = {}
+
+        def cancel_at_the_login(interaction):
+            holder["job"].cancel()
+            return {"code": "123456"}
+
+        run = dn.run_task("task_sim_usage", cred, {"days": 1}, respond=cancel_at_the_login, deck=deck)
+        holder["job"] = run
+        run.wait(30)
+        assert run.status == "canceled"
+        assert deck.credentials.retrieve(cred.id).status == "unverified"
+        assert f"credential {cred.id} verified" not in run.card.note, run.card.note
+
+
+@pytest.mark.xfail(strict=True, reason="not fixed: a batch tries a refused password once per run of its group")
+@pytest.mark.deck_simulator(time_scale=0.01, **CURRENT_FAST)
+def test_a_refused_login_is_not_tried_again_by_every_queued_run_of_its_credential(sim):
+    """Five runs on a credential whose password the source refuses: the first run's login fails
+    (``auth_invalid``, credential ``invalid``); each later run of the group opens a new session and
+    sends the same refused password again — five refused logins, the pattern that locks real accounts."""
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        cred = deck.credentials.create("src_sim_power", username="ada", password="pass_bad")
+        items = [dn.RunTask("task_sim_usage", cred, {"days": 1}) for _ in range(5)]
+        result = dn.run_many_sync(items, respond={"code": "123456"}, deck=deck, poll_interval=0.05, timeout=30)
+    assert all(o.error_code == "auth_invalid" for o in result), [o.error_code for o in result]
+    logins = sim.stats()["logins"]
+    assert logins == 1, f"{logins} logins with a password the source had already refused"
