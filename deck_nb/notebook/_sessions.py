@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from deck_nb.client import BadRequestError, Credential, DeckError, Session
 
-from ._plan import Call
+from ._plan import REVIEW, Call
 
 if TYPE_CHECKING:
     from .jobs import RunJob
@@ -137,9 +137,14 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     if obj.status == "failed" and obj.session_id:
         SESSIONS.forget(job._deck, credential_id, obj.session_id)
     known = SESSIONS.credential(job._deck, credential_id)
-    # a run that did not fail leaves its credential as it was, or verified if it logged in: a state
-    # read before (by a run, or from the event feed) that says so is current
-    if known is not None and obj.status != "failed" and (not job._logged_in or known.status == "verified"):
+    # a run that did not fail leaves its credential as it was, or verified if its login worked — a run
+    # that completed or waits in review got past its login; one canceled may have stopped before it
+    past_login = obj.status in ("completed", REVIEW)
+    if (
+        known is not None
+        and obj.status != "failed"
+        and (not job._logged_in or (past_login and known.status == "verified"))
+    ):
         credential = known
     else:
         try:
