@@ -129,3 +129,26 @@ def test_a_refused_login_is_not_tried_again_by_every_queued_run_of_its_credentia
     assert all(o.error_code == "auth_invalid" for o in result), [o.error_code for o in result]
     logins = sim.stats()["logins"]
     assert logins == 1, f"{logins} logins with a password the source had already refused"
+
+
+@pytest.mark.deck_simulator(time_scale=0.01, session_limit=2, **CURRENT_FAST)
+def test_a_session_ended_for_a_waiting_group_frees_the_limit_for_it_without_a_retry(sim):
+    """Four credentials, two sessions: a finished group ends its session for a waiting one, which
+    logs in at once — while the ended session is still ``completing`` (it counts against the limit
+    until ``completed``). Deck answers ``session_limit_exceeded`` with a Retry-After counted from idle
+    sessions only (6 s here, 10 minutes unscaled), so every hand-over waits seconds instead of none."""
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        creds = [
+            deck.credentials.create("src_sim_mobile", username=u, password="pw") for u in ("ada", "bob", "cy", "dee")
+        ]
+        items = [dn.RunTask("task_sim_usage", c, {"days": 1}) for c in creds for _ in range(2)]
+        started = time.monotonic()
+        result = dn.run_many_sync(
+            items, respond={"code": "123456"}, deck=deck, session_limit=2, poll_interval=0.05, timeout=60
+        )
+        elapsed = time.monotonic() - started
+    assert all(o.ok for o in result), [o.error_code for o in result]
+    assert result.retries + result.session_limit_waits == 0, (
+        f"{result.retries} retries and {result.session_limit_waits} waits for a slot the batch had just freed "
+        f"({elapsed:.1f} s)"
+    )
