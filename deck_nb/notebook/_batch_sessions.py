@@ -24,6 +24,8 @@ SESSION_DEPTH = 2  # a group's unfinished runs at once, after its login: the cur
 DEFAULT_SESSION_LIMIT = 25  # Deck's documented limit of concurrent sessions (the simulator's default)
 LIMIT_WAIT_CAP_S = 11 * 60.0  # longest wait for a session slot (idle sessions end after 10 minutes)
 LIMIT_PAUSE_S = (0.5, 5.0)  # pause between tries when Deck gives no Retry-After: first, most
+ENDING_WAIT_S = 5.0  # longest wait for an ended session to leave `completing` (it holds a slot till then)
+ENDING_POLL_S = (0.05, 1.0)  # pause between reads of an ending session: first, most
 
 
 def login_key(spec: Any, index: int) -> Hashable:
@@ -102,6 +104,18 @@ async def end_session(adeck: AsyncDeck, outcomes: list[Any]) -> None:
             continue
         SESSIONS.forget(adeck, credential_id, session_id)
         try:
-            await adeck.sessions.end(session_id)
+            session = await adeck.sessions.end(session_id)
+            await _until_ended(adeck, session)
         except DeckError:
             pass  # already ended, or gone: the slot is free either way
+
+
+async def _until_ended(adeck: AsyncDeck, session: Any) -> None:
+    """Wait (bounded) while the session is ``completing``: it still counts against the limit, so the
+    waiting group's login would meet ``session_limit_exceeded`` with a Retry-After of minutes."""
+    deadline = time.monotonic() + ENDING_WAIT_S
+    pause = ENDING_POLL_S[0]
+    while session.status == "completing" and time.monotonic() + pause < deadline:
+        await asyncio.sleep(pause)
+        session = await adeck.sessions.retrieve(session.id)
+        pause = min(pause * 2, ENDING_POLL_S[1])
