@@ -116,17 +116,18 @@ def test_a_run_canceled_before_its_login_does_not_claim_the_credential_verified(
         assert f"credential {cred.id} verified" not in run.card.note, run.card.note
 
 
-@pytest.mark.xfail(strict=True, reason="not fixed: a batch tries a refused password once per run of its group")
 @pytest.mark.deck_simulator(time_scale=0.01, **CURRENT_FAST)
 def test_a_refused_login_is_not_tried_again_by_every_queued_run_of_its_credential(sim):
     """Five runs on a credential whose password the source refuses: the first run's login fails
-    (``auth_invalid``, credential ``invalid``); each later run of the group opens a new session and
-    sends the same refused password again — five refused logins, the pattern that locks real accounts."""
+    (``auth_invalid``, credential ``invalid``); the later runs of the group are not run (each would
+    open a new session and send the refused password again — the pattern that locks real accounts)."""
     with dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
         cred = deck.credentials.create("src_sim_power", username="ada", password="pass_bad")
         items = [dn.RunTask("task_sim_usage", cred, {"days": 1}) for _ in range(5)]
         result = dn.run_many_sync(items, respond={"code": "123456"}, deck=deck, poll_interval=0.05, timeout=30)
     assert all(o.error_code == "auth_invalid" for o in result), [o.error_code for o in result]
+    assert all("not run: the login of credential" in o.error for o in result[1:])  # says why, and the fix
+    assert all("deck.credentials.update" in o.error for o in result[1:])
     logins = sim.stats()["logins"]
     assert logins == 1, f"{logins} logins with a password the source had already refused"
 

@@ -25,7 +25,6 @@ DEFAULT_SESSION_LIMIT = 25  # Deck's documented limit of concurrent sessions (th
 LIMIT_WAIT_CAP_S = 11 * 60.0  # longest wait for a session slot (idle sessions end after 10 minutes)
 LIMIT_PAUSE_S = (0.5, 5.0)  # pause between tries when Deck gives no Retry-After: first, most
 ENDING_WAIT_S = 5.0  # longest wait for an ended session to leave `completing` (it holds a slot till then)
-ENDING_POLL_S = (0.05, 1.0)  # pause between reads of an ending session: first, most
 
 
 def login_key(spec: Any, index: int) -> Hashable:
@@ -58,7 +57,9 @@ class SessionGroups:
         self.handing = 0  # of those, how many a finished group is freeing a slot for right now
         self.limit_waits = 0  # how often a run waited for a slot Deck had not freed yet
 
-    async def run(self, group: Callable[[list[Any], dict[str, Any]], Awaitable[None]], adeck: AsyncDeck) -> None:
+    async def run(
+        self, group: Callable[[list[Any], dict[str, Any]], Awaitable[None]], adeck: AsyncDeck, watcher: Any
+    ) -> None:
         """Run every group, at most ``slots`` at once; each gets a dict its items share (the login)."""
         gate = asyncio.Semaphore(self.slots)
 
@@ -72,7 +73,7 @@ class SessionGroups:
                 finally:
                     if self.waiting > self.handing:  # a group waits that no other finished group frees a slot for
                         self.handing += 1
-                        await end_session(adeck, outcomes)
+                        await end_session(adeck, outcomes, watcher)
 
         await asyncio.gather(*(one(outcomes) for outcomes in self.groups.values()))
 
@@ -95,8 +96,11 @@ class SessionGroups:
                 pause = min(pause * 2, LIMIT_PAUSE_S[1])
 
 
-async def end_session(adeck: AsyncDeck, outcomes: list[Any]) -> None:
-    """End the session a finished group used (its runs are done), freeing a slot of the limit."""
+async def end_session(adeck: AsyncDeck, outcomes: list[Any], watcher: Any) -> None:
+    """End the session a finished group used (its runs are done), freeing a slot of the limit — once
+    it has left ``completing`` (it counts against the limit till then, and the waiting group's login
+    would meet ``session_limit_exceeded`` with a Retry-After of minutes): heard on the batch's event
+    feed, or read while the feed is down; at most ``ENDING_WAIT_S``."""
     credential_ids = {o.run.run.credential_id for o in outcomes if o.run is not None and o.run.run is not None}
     for credential_id in credential_ids - {None}:
         session_id = SESSIONS.latest(adeck, credential_id)
@@ -105,17 +109,6 @@ async def end_session(adeck: AsyncDeck, outcomes: list[Any]) -> None:
         SESSIONS.forget(adeck, credential_id, session_id)
         try:
             session = await adeck.sessions.end(session_id)
-            await _until_ended(adeck, session)
+            await watcher.until_not(session, "completing", ENDING_WAIT_S)
         except DeckError:
             pass  # already ended, or gone: the slot is free either way
-
-
-async def _until_ended(adeck: AsyncDeck, session: Any) -> None:
-    """Wait (bounded) while the session is ``completing``: it still counts against the limit, so the
-    waiting group's login would meet ``session_limit_exceeded`` with a Retry-After of minutes."""
-    deadline = time.monotonic() + ENDING_WAIT_S
-    pause = ENDING_POLL_S[0]
-    while session.status == "completing" and time.monotonic() + pause < deadline:
-        await asyncio.sleep(pause)
-        session = await adeck.sessions.retrieve(session.id)
-        pause = min(pause * 2, ENDING_POLL_S[1])

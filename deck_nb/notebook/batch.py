@@ -368,9 +368,25 @@ async def run_many(
         async with gate:
             await one(outcome)
 
+    def not_run(outcome: Outcome, why: str, code: str) -> None:
+        outcome.error, outcome.error_type = f"not run: {why}", code
+        if dashboard is not None:
+            dashboard.finish(**outcome.describe())
+
     async def in_turn(group: list[Outcome], shared: dict[str, Any]) -> None:
         first, rest = group[0], group[1:]
         await one(first, shared)  # alone: it logs in (the MFA) and opens the session the rest reuse
+        if rest and first.run is not None and first.error_code == "auth_invalid":
+            # the source refused this login: sending the same password once per item is how real
+            # accounts get locked; the rest wait for a fixed credential instead
+            credential = first.run.run.credential_id if first.run.run is not None else "its credential"
+            why = (
+                f"the login of credential {credential} was refused by an earlier run of this batch "
+                "(auth_invalid) — fix it with deck.credentials.update(id, password=...) and run these again"
+            )
+            for outcome in rest:
+                not_run(outcome, why, "auth_invalid")
+            return
         lane = asyncio.Semaphore(SESSION_DEPTH if first.ok else 1)
 
         async def queued(outcome: Outcome) -> None:
@@ -382,7 +398,7 @@ async def run_many(
     try:
         if await adeck.detect_api() == "credentials":
             groups = SessionGroups(outcomes, min(concurrency, session_limit))
-            await groups.run(in_turn, adeck)
+            await groups.run(in_turn, adeck, watcher)
         else:
             await asyncio.gather(*(gated(o) for o in outcomes))
     finally:

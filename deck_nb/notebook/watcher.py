@@ -22,6 +22,7 @@ from deck_nb.client import (
     Credential,
     EventFeed,
     RateLimitError,
+    Session,
     TaskRun,
     is_settled,
 )
@@ -29,7 +30,7 @@ from deck_nb.client import (
 from ._sessions import SESSIONS
 
 log = logging.getLogger("deck_nb.batch")
-MODELS = {"connection": Connection, "task_run": TaskRun, "credential": Credential}
+MODELS = {"connection": Connection, "task_run": TaskRun, "credential": Credential, "session": Session}
 
 FEED_RETRY_S = 0.25  # first pause after a failed feed request; doubles on each failure...
 FEED_RETRY_MAX_S = 5.0  # ...up to this, so a feed that comes back is heard within seconds
@@ -110,6 +111,36 @@ class EventWatcher:
                         return obj
             finally:
                 self._waiting.pop(job.id, None)
+
+    async def until_not(self, resource: Any, status: str, timeout: float) -> Any:
+        """Wait, at most ``timeout`` s, while ``resource`` is in ``status`` (an ended session still
+        ``completing``): heard on the feed (no request), or read about once a second while the feed is
+        down. Returns its newest state known."""
+        latest = resource
+        event = self._waiting.setdefault(resource.id, asyncio.Event())
+        self._start(resource)
+        try:
+            async with asyncio.timeout(timeout):
+                while latest.status == status:
+                    event.clear()
+                    if self.listening:
+                        try:
+                            async with asyncio.timeout(self.verify_after):
+                                await event.wait()
+                        except TimeoutError:
+                            latest = await _resources_of(self.adeck, latest).retrieve(latest.id)
+                    else:
+                        await asyncio.sleep(min(1.0, POLL_MAX_S))
+                        latest = await _resources_of(self.adeck, latest).retrieve(latest.id)
+                    heard = self.latest.get(resource.id)
+                    if heard is not None and not _older(heard, latest):
+                        latest = heard
+        except TimeoutError:
+            pass
+        finally:
+            self._waiting.pop(resource.id, None)
+            self.latest.pop(resource.id, None)
+        return latest
 
     def forget(self, resource_id: str) -> None:
         self.latest.pop(resource_id, None)
@@ -264,6 +295,10 @@ class EventWatcher:
                 pass
         if self._client is not None:
             await self._client.close()
+
+
+def _resources_of(adeck: AsyncDeck, resource: Any) -> Any:
+    return {"session": adeck.sessions, "credential": adeck.credentials}.get(resource.object, adeck.task_runs)
 
 
 def _describe(exc: Exception) -> str:
