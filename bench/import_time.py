@@ -2,7 +2,8 @@
 one ``GET /v2/test`` against a running simulator — beside the same with raw httpx (import, a client,
 the same request). Median of 7 fresh processes each, alternating, with bytecode cached (as a user's
 second kernel start finds it). Secondary lines: the lazy ``import deck_nb`` alone,
-``import deck_nb.client`` and ``import httpx``."""
+``import deck_nb.client`` and ``import httpx``, and a first *typed* answer (a page of sources as
+models: deck_nb's models, and pydantic, load on first use) beside httpx decoding the same JSON."""
 
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ FIRST_ANSWER = {
         "http = httpx.Client(base_url=BASE + '/', headers={'Authorization': 'Bearer ' + KEY})\n"
         "r = http.get('test'); r.raise_for_status()\n"
         "assert r.json()['status'] == 'ready'\n"
+    ),
+}
+# a first *typed* answer: one page of sources as models (deck_nb loads its models, pydantic with them,
+# on first use: this is what an analyst's first real call pays) against httpx decoding the same JSON
+FIRST_TYPED = {
+    "deck_nb": (
+        "import deck_nb as dn\ndeck = dn.Deck(api_key=KEY, base_url=BASE)\n"
+        "assert next(iter(deck.sources.list())).id.startswith('src_')\n"
+    ),
+    "httpx": (
+        "import httpx\n"
+        "http = httpx.Client(base_url=BASE + '/', headers={'Authorization': 'Bearer ' + KEY})\n"
+        "r = http.get('sources'); r.raise_for_status()\n"
+        "assert r.json()['data'][0]['id'].startswith('src_')\n"
     ),
 }
 IMPORT = "import {module}\n"
@@ -73,6 +88,7 @@ def main() -> None:
         env.update(BENCH_KEY=key, BENCH_BASE=base)
         fresh(FIRST_ANSWER["deck_nb"], env)  # warm-up: writes the bytecode cache, not timed
         first = medians(FIRST_ANSWER, env)
+        typed = medians(FIRST_TYPED, env)
         imports = medians({m: IMPORT.format(module=m) for m in ("deck_nb", "deck_nb.client", "httpx")}, env)
         breakdown = where_the_time_goes(env)
     ours, floor = first["deck_nb"], first["httpx"]
@@ -85,11 +101,14 @@ def main() -> None:
         "≤ 2 ×",
         ratio <= 2,
         label="import: time to a first answer (import, a client, GET /v2/test) in a fresh process",
-        figure_text=f"{ours * 1000:.0f} ms ({ratio:.2f} ×); lazy `import deck_nb` alone "
-        f"{imports['deck_nb'] * 1000:.0f} ms",
+        figure_text=f"{ours * 1000:.0f} ms ({ratio:.2f} ×); a first typed answer (a page of sources as "
+        f"models) {typed['deck_nb'] * 1000:.0f} ms ({typed['deck_nb'] / typed['httpx']:.2f} × httpx and json); "
+        f"lazy `import deck_nb` alone {imports['deck_nb'] * 1000:.0f} ms",
         floor_text=f"import httpx, a client, the same request: {floor * 1000:.0f} ms",
         first_answer_deck_nb_ms=round(ours * 1000, 1),
         first_answer_httpx_ms=round(floor * 1000, 1),
+        first_typed_answer_deck_nb_ms=round(typed["deck_nb"] * 1000, 1),
+        first_typed_answer_httpx_ms=round(typed["httpx"] * 1000, 1),
         import_deck_nb_lazy_ms=round(imports["deck_nb"] * 1000, 1),
         import_deck_nb_client_ms=round(imports["deck_nb.client"] * 1000, 1),
         import_httpx_ms=round(imports["httpx"] * 1000, 1),

@@ -37,6 +37,28 @@ def test_a_headless_connect_imports_neither_ipywidgets_nor_ipython(sim):
     assert report["loaded"] == []
 
 
+def test_a_client_and_a_first_untyped_answer_load_no_models_until_a_resource_is_used(sim):
+    """What a kernel start pays before its first answer: pydantic (most of the client's import) and
+    the models load with the first resource used, not with ``import deck_nb`` or ``Deck()``."""
+    code = (
+        "import sys\n"
+        "import deck_nb as dn\n"
+        "from deck_nb.client import Deck, DeckError\n"
+        "deck = dn.Deck(api_key=sys.argv[1], base_url=sys.argv[2])\n"
+        "assert deck.test()['status'] == 'ready'\n"
+        "print('pydantic' in sys.modules)\n"
+        "sources = list(deck.sources.list())\n"
+        "print('pydantic' in sys.modules, type(sources[0]).__name__, deck.sources is deck.sources)\n"
+        "from deck_nb.client import TaskRun\n"
+        "print(TaskRun.__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, sim.api_key, sim.base_url], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "Source", "True", "TaskRun"]
+
+
 def test_the_field_rules_and_the_card_text_import_without_ipywidgets():
     code = (
         "import sys\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import AsyncRetrying, Retrying
@@ -14,13 +14,16 @@ from tenacity import AsyncRetrying, Retrying
 from . import _errors as errors
 from ._api import AUTO, PROBE, ApiChoice, resolve_api
 from ._core import FETCH, BaseClient, Call, CallState, wait_plan
-from ._credentials import Credentials, Sessions
 from ._deadline import call_deadline, deadline_client
 from ._events import EventFeed
-from ._interactive import Connections, TaskRuns
-from ._models import Event
+from ._lazy import LazyResource
 from ._pagination import AsyncPager, SyncPager
-from ._resources import EventDestinations, Events, Sources, Tasks
+
+if TYPE_CHECKING:
+    from ._credentials import Credentials, Sessions
+    from ._interactive import Connections, TaskRuns
+    from ._models import Event
+    from ._resources import EventDestinations, Events, Sources, Tasks
 
 
 def _limits() -> httpx.Limits:
@@ -49,19 +52,31 @@ class Deck(BaseClient, _ApiAware):
     >>> cred = deck.credentials.create("src_sim_power", username="ada", password="...")  # doctest: +SKIP
     """
 
+    # resources, made on first use (their models import pydantic): see _lazy.py
+    if TYPE_CHECKING:
+        sources: Sources[Deck]
+        tasks: Tasks[Deck]
+        connections: Connections[Deck]
+        credentials: Credentials[Deck]
+        sessions: Sessions[Deck]
+        task_runs: TaskRuns[Deck]
+        events: Events[Deck]
+        event_destinations: EventDestinations[Deck]
+    else:
+        sources = LazyResource("._resources", "Sources")
+        tasks = LazyResource("._resources", "Tasks")
+        connections = LazyResource("._interactive", "Connections")
+        credentials = LazyResource("._credentials", "Credentials")
+        sessions = LazyResource("._credentials", "Sessions")
+        task_runs = LazyResource("._interactive", "TaskRuns")
+        events = LazyResource("._resources", "Events")
+        event_destinations = LazyResource("._resources", "EventDestinations")
+
     def __init__(self, *, http_client: httpx.Client | None = None, api: str | None = None, **options: Any) -> None:
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**options)
         self._http = http_client or deadline_client(limits=_limits())
         self._http.headers.update(self._default_headers())
-        self.sources = Sources(self)
-        self.tasks = Tasks(self)
-        self.connections = Connections(self)
-        self.credentials = Credentials(self)
-        self.sessions = Sessions(self)
-        self.task_runs = TaskRuns(self)
-        self.events = Events(self)
-        self.event_destinations = EventDestinations(self)
 
     def detect_api(self) -> str:
         """The API this client faces, asking the server once if ``api="auto"`` (shared with twins)."""
@@ -132,7 +147,7 @@ class Deck(BaseClient, _ApiAware):
     def _watch(self, feed: EventFeed, poll_interval: float, timeout: float | None) -> Iterator[Event]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            fresh = feed.accept(list(self.events._list("/events", Event, feed.params())))
+            fresh = feed.accept(list(self.events._list("/events", _event_model(), feed.params())))
             yield from fresh
             if deadline is not None and time.monotonic() >= deadline:
                 return
@@ -165,20 +180,32 @@ class AsyncDeck(BaseClient, _ApiAware):
     that needs to know (an interaction answer on a task run) detects inside its own awaitable, or
     ``await adeck.detect_api()`` asks up front; until then ``adeck.api`` is ``"auto"``."""
 
+    # resources, made on first use (their models import pydantic): see _lazy.py
+    if TYPE_CHECKING:
+        sources: Sources[AsyncDeck]
+        tasks: Tasks[AsyncDeck]
+        connections: Connections[AsyncDeck]
+        credentials: Credentials[AsyncDeck]
+        sessions: Sessions[AsyncDeck]
+        task_runs: TaskRuns[AsyncDeck]
+        events: Events[AsyncDeck]
+        event_destinations: EventDestinations[AsyncDeck]
+    else:
+        sources = LazyResource("._resources", "Sources")
+        tasks = LazyResource("._resources", "Tasks")
+        connections = LazyResource("._interactive", "Connections")
+        credentials = LazyResource("._credentials", "Credentials")
+        sessions = LazyResource("._credentials", "Sessions")
+        task_runs = LazyResource("._interactive", "TaskRuns")
+        events = LazyResource("._resources", "Events")
+        event_destinations = LazyResource("._resources", "EventDestinations")
+
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, api: str | None = None, **options: Any) -> None:
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**options)
         self._http = http_client or httpx.AsyncClient(limits=_limits())
         self._http.headers.update(self._default_headers())
         self._detecting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-        self.sources = Sources(self)
-        self.tasks = Tasks(self)
-        self.connections = Connections(self)
-        self.credentials = Credentials(self)
-        self.sessions = Sessions(self)
-        self.task_runs = TaskRuns(self)
-        self.events = Events(self)
-        self.event_destinations = EventDestinations(self)
 
     async def detect_api(self) -> str:
         """The API this client faces, asking the server once if ``api="auto"`` (shared with twins)."""
@@ -256,7 +283,7 @@ class AsyncDeck(BaseClient, _ApiAware):
     async def _watch(self, feed: EventFeed, poll_interval: float, timeout: float | None) -> AsyncIterator[Event]:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            fresh = feed.accept(await self.events._list("/events", Event, feed.params()).to_list())
+            fresh = feed.accept(await self.events._list("/events", _event_model(), feed.params()).to_list())
             for event in fresh:
                 yield event
             if deadline is not None and time.monotonic() >= deadline:
@@ -282,3 +309,9 @@ class AsyncDeck(BaseClient, _ApiAware):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+def _event_model() -> type:
+    from ._models import Event
+
+    return Event

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
 from deck_nb._observers import default_observers
@@ -297,8 +296,12 @@ class BaseClient:
             ctype = response.headers.get("content-type", "?")
             raise _unreadable(call, response, request_id, f"a non-JSON or non-object body ({ctype})")
         self.prompts.remember(body)
+        if not call.cast:
+            return body
+        from pydantic import ValidationError  # loaded already: a cast is a model
+
         try:
-            return call.cast(body) if call.cast else body
+            return call.cast(body)
         except ValidationError as exc:  # messages name fields and rules, never the values
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))[:60]}: {e['msg']}" for e in exc.errors()[:3])
             raise _unreadable(call, response, request_id, f"an object deck_nb cannot read ({problems})") from None

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._models import Event
+if TYPE_CHECKING:
+    from ._models import Event
 
 SEEN_MEMORY = 50_000
 
