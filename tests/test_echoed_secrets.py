@@ -41,9 +41,26 @@ async def _run(request: Request) -> JSONResponse:
     return JSONResponse({**run, "interaction": interaction, "request_id": "req_run"})
 
 
+SOURCE_SECRET = "SrcLeak-pw-7781"
+
+
+async def _source(request: Request) -> JSONResponse:
+    """A source that carries fields Deck never documented, secrets among them (a broken or hostile server)."""
+    source = {
+        "id": request.path_params["id"],
+        "object": "source",
+        "name": "Acme",
+        "password": SOURCE_SECRET,
+        "login": {"api_token": SOURCE_SECRET, "region": "eu"},
+        "request_id": "req_src",
+    }
+    return JSONResponse(source)
+
+
 @pytest.fixture(scope="module")
 def echo_server():
     routes = [
+        Route("/v2/sources/{id}", _source),
         Route("/v2/task-runs/{id}", _run),
         Route("/v2/task-runs/{id}/interaction", _echo, methods=["POST"]),
     ]
@@ -79,6 +96,17 @@ def test_an_echoed_answer_or_key_is_masked_in_the_error_and_the_history(echo_ser
     assert CODE.encode() not in raw and KEY.encode() not in raw
     dn.use_history_file(None)
     del journal
+
+
+def test_unknown_secret_looking_fields_a_server_sends_are_masked_in_reprs(echo_server):
+    """Models keep unknown fields (Deck adds fields without notice), so a server that sends a password
+    must not see it printed by a notebook: the repr and the HTML card mask secret-looking names."""
+    with dn.Deck(api_key=KEY, base_url=echo_server, max_retries=0) as deck:
+        source = deck.sources.retrieve("src_x")
+    assert source.password == SOURCE_SECRET  # kept, as every unknown field is: only its display is masked
+    for shown in (repr(source), str(source), source._repr_html_()):
+        assert SOURCE_SECRET not in shown, shown
+        assert "Acme" in shown and "eu" in shown  # the rest still shows
 
 
 def test_constructor_arguments_are_checked_by_name():

@@ -42,9 +42,10 @@ class DeckModel(BaseModel):
         }
 
     def __repr_args__(self):
+        fields = type(self).model_fields
         for key, value in super().__repr_args__():
             if self.REPR_FIELDS is None or key in self.REPR_FIELDS:
-                yield key, value
+                yield key, (value if key in fields else _hide_secrets(key, value))  # unknown fields: masked
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -314,6 +315,20 @@ class Session(Resource):
 
 
 _SECRET_KEYS = frozenset({"password", "secret", "token", "otp", "code"})
+_SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "otp", "passcode")
+
+
+def _hide_secrets(key: Any, value: Any) -> Any:
+    """An unknown field a server sent, as a repr shows it: a secret-looking name masks its value, in
+    nested objects too (a server that echoes a password must not put it in a notebook's output)."""
+    name = str(key).lower()
+    if name in _SECRET_KEYS or any(word in name for word in _SECRET_WORDS):
+        return "***"
+    if isinstance(value, dict):
+        return {k: _hide_secrets(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_secrets("", v) for v in value]
+    return value
 _BY_OBJECT: dict[str, type[Resource]] = {
     "connection": Connection,
     "task_run": TaskRun,
