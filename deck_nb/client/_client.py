@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 import httpx
 from tenacity import AsyncRetrying, Retrying
@@ -15,6 +15,7 @@ from . import _errors as errors
 from ._api import AUTO, PROBE, ApiChoice, resolve_api
 from ._core import FETCH, BaseClient, Call, CallState, wait_plan
 from ._deadline import call_deadline, deadline_client
+from ._endpoints import ClientT
 from ._events import EventFeed
 from ._lazy import LazyResource
 from ._pagination import AsyncPager, SyncPager
@@ -41,27 +42,19 @@ class _ApiAware:
         return self._api.current
 
 
-class Deck(BaseClient, _ApiAware):
-    """Synchronous Deck client. With no key or URL configured it uses the embedded simulator.
+class _Resources(Generic[ClientT]):
+    """A client's resources, one definition for both shells, each made on first use (their models
+    import pydantic, most of what a first answer would cost): see _lazy.py."""
 
-    ``api`` is ``"auto"`` (the default; or ``DECK_API``), ``"credentials"`` (Deck's current API) or
-    ``"connections"`` (the seed's). ``auto`` detects once, at the first call that needs to know (or
-    ``deck.detect_api()``); ``deck.api`` and the repr show the choice.
-
-    >>> deck = Deck()                                   # doctest: +SKIP
-    >>> cred = deck.credentials.create("src_sim_power", username="ada", password="...")  # doctest: +SKIP
-    """
-
-    # resources, made on first use (their models import pydantic): see _lazy.py
     if TYPE_CHECKING:
-        sources: Sources[Deck]
-        tasks: Tasks[Deck]
-        connections: Connections[Deck]
-        credentials: Credentials[Deck]
-        sessions: Sessions[Deck]
-        task_runs: TaskRuns[Deck]
-        events: Events[Deck]
-        event_destinations: EventDestinations[Deck]
+        sources: Sources[ClientT]
+        tasks: Tasks[ClientT]
+        connections: Connections[ClientT]
+        credentials: Credentials[ClientT]
+        sessions: Sessions[ClientT]
+        task_runs: TaskRuns[ClientT]
+        events: Events[ClientT]
+        event_destinations: EventDestinations[ClientT]
     else:
         sources = LazyResource("._resources", "Sources")
         tasks = LazyResource("._resources", "Tasks")
@@ -71,6 +64,18 @@ class Deck(BaseClient, _ApiAware):
         task_runs = LazyResource("._interactive", "TaskRuns")
         events = LazyResource("._resources", "Events")
         event_destinations = LazyResource("._resources", "EventDestinations")
+
+
+class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
+    """Synchronous Deck client. With no key or URL configured it uses the embedded simulator.
+
+    ``api`` is ``"auto"`` (the default; or ``DECK_API``), ``"credentials"`` (Deck's current API) or
+    ``"connections"`` (the seed's). ``auto`` detects once, at the first call that needs to know (or
+    ``deck.detect_api()``); ``deck.api`` and the repr show the choice.
+
+    >>> deck = Deck()                                   # doctest: +SKIP
+    >>> cred = deck.credentials.create("src_sim_power", username="ada", password="...")  # doctest: +SKIP
+    """
 
     def __init__(self, *, http_client: httpx.Client | None = None, api: str | None = None, **options: Any) -> None:
         self._api = ApiChoice(resolve_api(api))
@@ -173,32 +178,12 @@ class Deck(BaseClient, _ApiAware):
         self.close()
 
 
-class AsyncDeck(BaseClient, _ApiAware):
+class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
     """Asynchronous Deck client: every resource method is awaited; lists are ``async for``.
 
     ``api`` as on ``Deck``. With ``api="auto"`` nothing is asked at construction: the first call
     that needs to know (an interaction answer on a task run) detects inside its own awaitable, or
     ``await adeck.detect_api()`` asks up front; until then ``adeck.api`` is ``"auto"``."""
-
-    # resources, made on first use (their models import pydantic): see _lazy.py
-    if TYPE_CHECKING:
-        sources: Sources[AsyncDeck]
-        tasks: Tasks[AsyncDeck]
-        connections: Connections[AsyncDeck]
-        credentials: Credentials[AsyncDeck]
-        sessions: Sessions[AsyncDeck]
-        task_runs: TaskRuns[AsyncDeck]
-        events: Events[AsyncDeck]
-        event_destinations: EventDestinations[AsyncDeck]
-    else:
-        sources = LazyResource("._resources", "Sources")
-        tasks = LazyResource("._resources", "Tasks")
-        connections = LazyResource("._interactive", "Connections")
-        credentials = LazyResource("._credentials", "Credentials")
-        sessions = LazyResource("._credentials", "Sessions")
-        task_runs = LazyResource("._interactive", "TaskRuns")
-        events = LazyResource("._resources", "Events")
-        event_destinations = LazyResource("._resources", "EventDestinations")
 
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, api: str | None = None, **options: Any) -> None:
         self._api = ApiChoice(resolve_api(api))

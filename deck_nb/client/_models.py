@@ -329,6 +329,8 @@ def _hide_secrets(key: Any, value: Any) -> Any:
     if isinstance(value, list):
         return [_hide_secrets("", v) for v in value]
     return value
+
+
 _BY_OBJECT: dict[str, type[Resource]] = {
     "connection": Connection,
     "task_run": TaskRun,
