@@ -1,17 +1,13 @@
 """deck_nb: drive Deck's browser agents from Jupyter, answer their interactions inline, and analyse
 the runs as pandas DataFrames. Heavy parts load on first use so ``import deck_nb`` stays fast."""
 
-from __future__ import annotations
-
-from typing import Any
-
-from ._version import __version__ as __version__
-
 # Every client made in this process journals to the session history, whichever way the client is
 # imported: deck_nb.history.session decides it (light: it loads neither client nor journal; read its
-# docstring). ``history`` is that module's function: dn.history() gives the session's History.
+# docstring). ``deck_nb.history`` is the history package, and it is callable: dn.history() gives the
+# session's History, and dn.history.History, ``import deck_nb.history as h`` work too.
+from . import history as history
+from ._version import __version__ as __version__
 from .history import session as _session
-from .history.session import history as history
 from .history.session import use_history_file as use_history_file
 
 _session.journal_every_client()
@@ -45,10 +41,11 @@ _LAZY: dict[str, str] = {
     "sessions_frame": ".history",
     "outputs_frame": ".history",
 }
-_SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is the function above
+_SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is imported above
+__all__ = sorted(["history", "use_history_file", *_LAZY, *_SUBPACKAGES])
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     import importlib
 
     if name in _SUBPACKAGES:
@@ -62,4 +59,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, *_SUBPACKAGES])
+    """Only what users type (no ``Any``, ``annotations`` or private helpers)."""
+    return [*__all__, "__version__"]

@@ -397,13 +397,11 @@ def test_import_deck_nb_loads_neither_the_client_nor_the_journal():
     assert out.stdout.split() == ["[]", "True"]
 
 
-def test_dn_history_is_a_function_whatever_was_imported_before():
-    import types
-
+def test_dn_history_is_the_callable_package_whatever_was_imported_before():
     import deck_nb.history.frames  # noqa: F401  (loading the package's modules must not rebind dn.history)
     from deck_nb.history import Journal  # noqa: F401
 
-    assert isinstance(dn.history, types.FunctionType)
+    assert dn.history is deck_nb_history_module()
     assert isinstance(dn.history(), History)
     assert dn.use_history_file is deck_nb_history_module().use_history_file
     assert {"session_journal", "SESSION_OBSERVER"}.isdisjoint(deck_nb_history_module().__all__)

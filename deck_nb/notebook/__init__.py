@@ -1,9 +1,17 @@
-"""The notebook layer: jobs that drive connections and runs to the end, asking a responder.
+"""The notebook layer: jobs that drive logins and runs to the end, asking a responder.
 
-``__all__`` is what users type. The building blocks for writing a responder (``Prompt``) and the
-resolver (``resolve_responder``) stay importable from their modules and from here."""
+    api.connect / run_task, batch.run_many ──▶ jobs.ConnectJob / RunJob (what differs per kind)
+                                                   │ is a _job.Job: reads and draws its state
+    views: view (card), form, _inbox, dashboard ◀──┤ read the state, never change it
+                                                   ▼
+    machine.JobMachine ── ALL of a job's state; decides every transition; yields commands
+        ▲ carried out by _sync_shell (job.wait())  ·  _async_shell (await job, kernel task)
+        │                                             │ only I/O, through deck_nb.client
+    _sessions (one MFA per session) · watcher (event feed) · _batch_sessions (slots)
 
-from ._errors import AnswerLoop, JobFailed, JobInterrupted, NeedsAwait
+Imports point down that picture; ``tests/test_imports.py`` finds no circle. ``__all__`` is what users type."""
+
+from ._errors import AnswerLoop, JobFailed, JobInterrupted, JobPending, NeedsAwait
 from ._prompt import NoAnswer, Prompt
 from .api import connect, run_task
 from .batch import BatchResult, Connect, InboxResponder, Outcome, Pull, RunTask, run_many, run_many_sync
@@ -31,6 +39,7 @@ __all__ = [
     "Job",
     "JobFailed",
     "JobInterrupted",
+    "JobPending",
     "NeedsAwait",
     "Outcome",
     "Pull",

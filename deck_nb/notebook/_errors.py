@@ -31,3 +31,7 @@ class JobInterrupted(DeckError):
 
     def _render_traceback_(self) -> list[str]:  # IPython's hook: one short block instead of a traceback
         return [f"{type(self).__name__}: {self}"]
+
+
+class JobPending(DeckError):
+    """``job.result`` of a job that has not finished (a form still waits for a person)."""

@@ -1,12 +1,12 @@
-"""The base of every job: a login or task run driven to its end, asking a responder for each
-interaction; its card, its records, its two shells (``job.wait()``, ``await job``) and manual
-control. The kinds (``ConnectJob``, ``RunJob``) live in ``jobs``."""
+"""The face of every job: a login or task run driven to its end, asking a responder for each
+interaction. Its state lives in its ``machine`` (``machine.JobMachine``); this class reads it, draws
+its card from it, and offers the two shells (``job.wait()``, ``await job``) and manual control. The
+kinds (``ConnectJob``, ``RunJob``) live in ``jobs``."""
 
 from __future__ import annotations
 
 import contextlib
 import html
-import time
 import uuid
 from collections.abc import Callable, Generator
 from datetime import datetime
@@ -15,14 +15,14 @@ from typing import Any
 from deck_nb.client import AsyncDeck, Connection, Deck, ErrorDetail, TaskRun
 from deck_nb.widgets._card_state import CardState
 
-from . import _kernel
-from ._errors import JobFailed, JobInterrupted, NeedsAwait
-from ._plan import Create
+from . import _async_shell
+from ._errors import JobFailed, JobInterrupted, JobPending, NeedsAwait
 from ._prompt import Responder, in_kernel
-from ._records import InteractionRecord, record
-from ._records import utc_now as _now
-from ._shells import TWINS, Deadline, Settler, drive_async, drive_sync
-from ._shells import loop_running as _loop_running
+from ._records import InteractionRecord
+from ._sync_shell import drive_sync
+from ._waits import Deadline
+from ._waits import loop_running as _loop_running
+from .machine import Create, JobMachine
 
 __all__ = ["InteractionRecord", "Job", "JobFailed", "NeedsAwait", "_loop_running"]
 
@@ -39,18 +39,44 @@ class Job:
     def __init__(self, deck: Deck, responder: Responder, title: str, resource: Any = None) -> None:
         self._deck = deck
         self.responder = responder
-        self.resource = resource
-        self.interactions: list[InteractionRecord] = []
-        self.card = CardState(title, resource.id if resource is not None else "", self._status_of(resource))
         self._view: Any = None
         self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
-        self._plan_gen: Generator[Any, Any, None] | None = None
-        self.seen_at: datetime | None = None  # when ``status`` was last read from Deck (UTC)
-        self._pending: Any = None  # the plan's command a stopped shell left undone (see _shells)
         self._task: Any = None  # in a kernel: the background task that drives the job
         self._create_key = uuid.uuid4().hex  # so a create resumed after Interrupt is not doubled
+        self.machine = JobMachine(self, resource)  # all of the job's state
+        self.card = CardState(title, resource.id if resource is not None else "", self.machine.status)
+        self.machine.listener = self._redraw
 
-    # -- what a job shows --------------------------------------------------------------------
+    # -- what a job shows: read from its machine ---------------------------------------------
+
+    @property
+    def resource(self) -> Any:
+        """The latest Connection, Credential or TaskRun seen (None until created)."""
+        return self.machine.resource
+
+    @property
+    def interactions(self) -> list[InteractionRecord]:
+        """What was asked, one record per prompt shown (never the values sent)."""
+        return self.machine.interactions
+
+    @property
+    def seen_at(self) -> datetime | None:
+        """When ``status`` was last read from Deck (UTC)."""
+        return self.machine.seen_at
+
+    @property
+    def phase(self) -> str:
+        """Where the job is in its life (``machine.Phase``): waiting for a person, settled, ..."""
+        return self.machine.phase
+
+    @property
+    def result(self) -> Any:
+        """The resource once the job settled (check ``ok``, or ``raise_for_status()``); while it
+        still runs — a form waits for a person — ``JobPending`` says what it waits for."""
+        if not self.done:
+            waits = "a person's answer in its form" if self.machine.waiting_for_person else f"`{self.status}`"
+            raise JobPending(f"{self.card.title} {self.id or ''} has not finished: it waits for {waits}; `await` it")
+        return self.resource
 
     @property
     def id(self) -> str | None:
@@ -61,11 +87,7 @@ class Job:
     def status(self) -> str:
         """The latest status seen ("starting" before creation). Nothing polls a job that no shell
         drives: its card then says how old this is; ``refresh()`` reads it now."""
-        return self._status_of(self.resource)
-
-    @staticmethod
-    def _status_of(resource: Any) -> str:
-        return resource.status if resource is not None else "starting"
+        return self.machine.status
 
     @property
     def done(self) -> bool:
@@ -80,7 +102,7 @@ class Job:
     @property
     def errors(self) -> list[ErrorDetail]:
         """Deck's error details of a failed job (empty otherwise)."""
-        return list(self.resource.errors) if self.resource is not None else []
+        return self.machine.errors
 
     def raise_for_status(self) -> Job:
         """Raise ``JobFailed`` (with Deck's error details) if the job ended in failure; else
@@ -107,35 +129,29 @@ class Job:
         errors = "".join(f"<div>{html.escape(str(e))}</div>" for e in self.errors)
         return self.card.html() + table + errors
 
-    # -- observing ---------------------------------------------------------------------------
+    # -- observing: the machine decides, the card is drawn from it -------------------------
 
     def _observe(self, obj: Any) -> None:
-        """Take a fresher object; record prompts shown and how earlier answers turned out."""
-        current = self.resource
-        if current is not None and obj.updated_at and current.updated_at and obj.updated_at < current.updated_at:
-            return  # an older state (out-of-order event): never go back in time
-        old_status = self.status
-        self.resource = obj
-        if self.on_change is not None and obj.status != old_status:
-            self.on_change(self, old_status, obj.status)
-        self.card.resource_id = obj.id
-        self.card.status = obj.status
-        prompting = record(self.interactions, obj)
-        self.card.interactions = [r.type for r in self.interactions]
-        self.card.seen, self.seen_at = time.monotonic(), _now()
-        self.card.expires_at = obj.interaction.expires_at if prompting else None
-        if obj.status in self.TERMINAL:
-            self.card.ended = self.card.ended or time.monotonic()
-        note = self._note(obj)
-        if note is not None:
-            self.card.note = note
-        self._refresh_view(final=obj.status in self.TERMINAL)  # the saved text line: at the end, not mid-form
+        """Take a fresher object (an older one is ignored)."""
+        self.machine.observe(obj)
 
     def _answered(self) -> None:
-        if self.interactions:
-            self.interactions[-1].answered_at = _now()
+        self.machine.answered()
 
-    # -- per kind: the plan (``_plan``) calls these ------------------------------------------
+    def _redraw(self, old_status: str) -> None:
+        """The machine changed: draw the card from its state (and tell the batch's dashboard)."""
+        m, card = self.machine, self.card
+        if self.on_change is not None and m.status != old_status:
+            self.on_change(self, old_status, m.status)
+        card.resource_id = self.id or ""
+        card.status = m.display_status()
+        card.interactions = [r.type for r in m.interactions]
+        card.seen, card.expires_at, card.live, card.note = m.seen, m.expires_at, m.live, m.note
+        if m.ended is not None:
+            card.ended = card.ended or m.ended
+        self._refresh_view(final=self.done)  # the saved text line: at the end, not mid-form
+
+    # -- per kind: the machine's plan calls these (``machine.Kind``) -------------------------
 
     def _credentials(self) -> Generator[Any, Any, str]:
         raise NotImplementedError
@@ -181,7 +197,7 @@ class Job:
                 "or pass respond=... for a headless answer"
             )
         deadline = Deadline(timeout)
-        _kernel.take_over_from_background(self)
+        _async_shell.take_over_from_background(self)
         self._check_responder(self._deck)
         try:
             with self._driving(resume="job.wait()"):
@@ -198,8 +214,8 @@ class Job:
         ``WaitTimeout`` (the job stops; waiting again resumes it). In a kernel this follows the
         job's background task; Interrupt stops the job and says how to resume it."""
         deadline = Deadline(timeout)
-        if _kernel.runs_in_background(self):
-            return await _kernel.follow(self, deadline)
+        if _async_shell.runs_in_background(self):
+            return await _async_shell.follow(self, deadline)
         return await self._finish_async(timeout)
 
     def __await__(self):
@@ -210,35 +226,32 @@ class Job:
         timeout: float | None = None,
         *,
         adeck: AsyncDeck | None = None,
-        settle: Settler | None = None,
+        settle: _async_shell.Settler | None = None,
         show: bool = True,
     ) -> Job:
         """The async shell. A batch passes its own client and a settler fed by the event feed."""
         deadline = Deadline(timeout)
-        adeck = adeck or TWINS.get(self._deck)
+        adeck = adeck or _async_shell.TWINS.get(self._deck)
         self._check_responder(self._deck)
         if show:
             self._show()
-        with self._driving(resume="await job"), _kernel.ticking(self):
-            await drive_async(self, adeck, deadline, settle)
+        with self._driving(resume="await job"), _async_shell.ticking(self):
+            await _async_shell.drive_async(self, adeck, deadline, settle)
         return self
 
     @contextlib.contextmanager
     def _driving(self, resume: str):
         """While a shell drives the job its card is live; whatever stops the shell (an error, a
         timeout, Interrupt) shows on the card, with how to resume, before it propagates."""
-        self.card.live = True
-        self.card.note = (self._note(self.resource) or "") if self.resource is not None else ""  # not a stale stop
+        self.machine.driving()
+        self._redraw(self.status)
         try:
             yield
         except BaseException as exc:
-            if not self.done:
-                reason = _kernel.stop_reason(exc)
-                self.card.note = f"stopped ({reason}) — `{resume}` resumes it"
+            self.machine.stopped(_async_shell.stop_reason(exc), resume)
             raise
         finally:
-            self.card.live = False
-            self.card.seen = time.monotonic()
+            self.machine.released()
             self._refresh_view(final=True)
 
     def _check_responder(self, deck: Deck) -> None:

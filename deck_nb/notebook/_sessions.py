@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deck_nb.client import BadRequestError, Credential, DeckError, Session
 
-from ._plan import REVIEW, Call
+from .machine import REVIEW, Call
 
-if TYPE_CHECKING:
-    from .jobs import RunJob
+RunJob = Any  # a ``jobs.RunJob`` (not imported: jobs imports this module)
 
 CREDENTIALS = "credentials"
 REVIEW_NOTE = "waiting for approval in Deck's console — job.cancel() cancels it"
@@ -157,7 +156,7 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     job.credential = credential
     if job._credential_job is not None and job._credential_job.id == credential.id:
         job._credential_job._observe(credential)
-    job.card.note = job._note(obj) or ""
+    job.machine.say(job._note(obj) or "")
 
 
 def credential_word(credential: Credential, run: Any = None, *, own: bool = False) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 
 from deck_nb.client import AsyncDeck, Connection, Credential, Deck, Session
 
-from . import _kernel
-from ._shells import loop_running, start_sync
+from ._async_shell import start_in_background
+from ._sync_shell import start_sync
+from ._waits import loop_running
 from .jobs import ConnectJob, Job, RunJob
 from .responders import resolve_responder
 from .session import sync_deck
@@ -43,7 +44,7 @@ def connect(
     )
     if password is not None and not loop_running():
         start_sync(job)  # created now; in a loop the async client creates it when the job runs
-    _kernel.start_in_background(job)
+    start_in_background(job)
     return job
 
 
@@ -66,13 +67,8 @@ def run_task(
     by a new one (the card says so). A run waiting in ``review_required`` waits for approval in
     Deck's console (``run.cancel()`` cancels it)."""
     client = sync_deck(deck)
-    if isinstance(connection, Job):
-        if connection.id is None:
-            raise ValueError("that connection job has not started yet: `await` it (or .wait()) first")
-        login_id = connection.id
-    else:
-        login_id = getattr(connection, "id", connection)
-    if not isinstance(login_id, str) or not login_id:
+    login_id = getattr(connection, "id", connection)  # a job not finished yet (Run All): None, waited for
+    if not isinstance(connection, Job) and (not isinstance(login_id, str) or not login_id):
         raise TypeError(
             "the login is a ConnectJob, a Connection, a Credential, a Session or an id, "
             f"not {type(connection).__name__}"
@@ -86,5 +82,5 @@ def run_task(
     job = RunJob(client, responder, task_id=task_id, connection_id=login_id, input=input, login=login, session=session)
     if not loop_running():
         start_sync(job)
-    _kernel.start_in_background(job)
+    start_in_background(job)
     return job

@@ -1,7 +1,7 @@
 """The two kinds of job: ``ConnectJob`` (a login: a connection on the seed's API, a stored credential
-on Deck's current one) and ``RunJob`` (a task run). The driving loop is written once, as a plan of
-commands (``_plan``) that a sync shell (``job.wait()``) or an async shell (``await job``) carries out;
-the base (``_job.Job``) holds the card, the records and the shells."""
+on Deck's current one) and ``RunJob`` (a task run). Each says only what differs: how it starts, what
+its card notes, what it does when the resource ends. The life itself is ``machine.JobMachine``'s; the
+base (``_job.Job``) draws the card and offers the shells."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from deck_nb.client import Connection, Credential, Deck, DeckError, Field, Inter
 
 from ._errors import JobFailed, NeedsAwait
 from ._job import Job, _loop_running
-from ._plan import REVIEW, Ask, Call, Create
 from ._prompt import Prompt, Responder
 from ._records import InteractionRecord
 from ._sessions import CREDENTIALS, REVIEW_NOTE, SESSIONS, credential_word, read_credential, start_run
+from .machine import REVIEW, Ask, Call, Create, Follow
 
 __all__ = ["ConnectJob", "InteractionRecord", "Job", "JobFailed", "NeedsAwait", "RunJob", "_loop_running"]
 
@@ -114,7 +114,9 @@ class ConnectJob(Job):
         if not self._username:
             fields.insert(0, Field(name="username", type="string", label="Username"))
         interaction = Interaction(type="credentials", message=f"Sign in to {self.source_id}", fields=fields)
+        self.machine.signing_in()
         answer = yield Ask(Prompt("connection", "", interaction, f"{self.card.title}: sign in", None, self._view))
+        self.machine.signed_in()
         if not answer:
             raise DeckError("no credentials were given")
         self._username = answer.get("username", self._username)
@@ -167,10 +169,26 @@ class RunJob(Job):
         self._logged_in = True  # current API: False once the run was created in a live session
 
     def _start(self) -> Generator[Any, Any, Any]:
+        yield from self._login_ready()
         self.api = yield Call(_detect_api, "detect the API")
         if self.api == CREDENTIALS:
             return (yield from start_run(self))
         return (yield Create(""))
+
+    def _login_ready(self) -> Generator[Any, Any, None]:
+        """Given a login job nobody awaited yet (Run All, papermill), wait for it to finish first."""
+        login = self._credential_job
+        if login is None or self._connection_id is not None:
+            return
+        if login.id is None or not login.done:
+            self.machine.say(f"waiting for {login.card.title} to finish")
+            yield Follow(login)
+        if login.id is None or not login.ok:
+            raise DeckError(
+                f"not run: its login ({login.card.title} {login.id or ''}) ended `{login.status}`".replace(" )", ")")
+            )
+        self._connection_id = login.id
+        self.machine.say("")
 
     def _ended(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS:

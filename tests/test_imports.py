@@ -1,0 +1,109 @@
+"""No import circles: every module under deck_nb/ is read with ``ast`` (imports at the top, inside
+functions and inside ``TYPE_CHECKING`` blocks all count: a circle a type checker follows is still a
+circle a reader follows), and the graph of deck_nb modules must have no cycle inside a package."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import deck_nb
+
+ROOT = Path(deck_nb.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _targets(name: str) -> set[str]:
+    """The deck_nb module ``name`` names (a module, or the package holding the attribute)."""
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return {name} if name.startswith("deck_nb") else set()
+
+
+def imports_of(module: str) -> set[str]:
+    path = MODULES[module]
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found |= _targets(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(module, node, is_package)
+            for alias in node.names:
+                found |= _targets(f"{base}.{alias.name}") if f"{base}.{alias.name}" in MODULES else _targets(base)
+    found.discard(module)
+    return found
+
+
+GRAPH = {m: imports_of(m) for m in MODULES}
+
+
+def cycles_within(package: str) -> list[list[str]]:
+    """Every elementary cycle among the modules of ``package`` (its subpackages included), each once,
+    as a list of module names starting at its smallest."""
+    inside = {m for m in GRAPH if m == package or m.startswith(package + ".")}
+    edges = {m: sorted(GRAPH[m] & inside) for m in inside}
+    found: set[tuple[str, ...]] = set()
+
+    def walk(start: str, node: str, path: list[str]) -> None:
+        for nxt in edges[node]:
+            if nxt == start:
+                found.add(tuple(path))
+            elif nxt not in path and nxt > start:
+                walk(start, nxt, [*path, nxt])
+
+    for start in sorted(inside):
+        walk(start, start, [start])
+    return [list(c) for c in sorted(found)]
+
+
+def _say(cycles: list[list[str]]) -> str:
+    return "\n".join(" -> ".join([*c, c[0]]) for c in cycles)
+
+
+def test_the_walker_sees_imports_in_functions_and_type_checking_blocks(tmp_path):
+    # the walker itself: a cycle through a function-level import and one through TYPE_CHECKING
+    assert "deck_nb.client" in GRAPH["deck_nb.notebook.session"]
+    tree = ast.parse("if TYPE_CHECKING:\n    from .jobs import Job\ndef f():\n    from . import view\n")
+    names = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert names == {"jobs", None}
+
+
+def test_the_cycle_finder_reports_each_cycle(monkeypatch):
+    fake = {"p": set(), "p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a"}, "p.d": {"p.a"}}
+    monkeypatch.setattr(f"{__name__}.GRAPH", fake)
+    assert cycles_within("p") == [["p.a", "p.b", "p.c"]]
+
+
+@pytest.mark.parametrize("package", ["deck_nb.notebook", "deck_nb.client", "deck_nb.simulator"])
+def test_no_import_circle_inside(package):
+    cycles = cycles_within(package)
+    assert not cycles, f"import circles in {package}:\n{_say(cycles)}"
+
+
+def test_every_cycle_under_deck_nb_is_reported(capsys):
+    # the whole package's report, printed for a person (``pytest -s``); cycles through a package's
+    # own ``__init__`` count like any other
+    report = _say(cycles_within("deck_nb"))
+    print(report or "no import circles under deck_nb/")
+    assert all(" -> " in line for line in report.splitlines())
