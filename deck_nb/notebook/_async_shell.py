@@ -170,6 +170,16 @@ def runs_in_background(job: Any) -> bool:
     return False
 
 
+def drive_on(job: Any) -> None:
+    """In a kernel, drive on in the background a job nobody drives now (stopped by Interrupt, or
+    cancelled from another cell), so its card follows it to the end."""
+    if job.done or not (in_kernel() and loop_running()):
+        return
+    if job._task is None or job._task.done():
+        job._task = None
+        start_in_background(job)
+
+
 def take_over_from_background(job: Any) -> None:
     """A sync ``job.wait()`` may drive a job whose background task has not started yet (the same
     cell); one that already runs can only be followed with ``await``."""

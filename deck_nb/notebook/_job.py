@@ -6,7 +6,6 @@ kinds (``ConnectJob``, ``RunJob``) live in ``jobs``."""
 from __future__ import annotations
 
 import contextlib
-import html
 import uuid
 from collections.abc import Callable, Generator
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any
 from deck_nb.client import AsyncDeck, Connection, Deck, ErrorDetail, TaskRun
 from deck_nb.widgets._card_state import CardState
 
-from . import _async_shell
+from . import _async_shell, _display
 from ._errors import JobFailed, JobInterrupted, JobPending, NeedsAwait
 from ._prompt import Responder, in_kernel
 from ._records import InteractionRecord
@@ -40,6 +39,7 @@ class Job:
         self._deck = deck
         self.responder = responder
         self._view: Any = None
+        self._shown_in: int | None = None  # the cell whose output holds the live card
         self.on_change: Callable[[Job, str, str], None] | None = None  # (job, old status, new status)
         self._task: Any = None  # in a kernel: the background task that drives the job
         self._create_key = uuid.uuid4().hex  # so a create resumed after Interrupt is not doubled
@@ -116,18 +116,11 @@ class Job:
         return f"<{type(self).__name__} {self.card.text()}>"
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(r.type)}</td><td>{html.escape(r.message or '')}</td>"
-            f"<td>{html.escape(', '.join(r.field_names))}</td><td>{html.escape(r.outcome)}</td></tr>"
-            for r in self.interactions
-        )
-        table = (
-            "<table><tr><th>interaction</th><th>message</th><th>fields</th><th>outcome</th></tr>" + rows + "</table>"
-            if rows
-            else ""
-        )
-        errors = "".join(f"<div>{html.escape(str(e))}</div>" for e in self.errors)
-        return self.card.html() + table + errors
+        return _display.static_html(self)
+
+    def _ipython_display_(self) -> None:
+        """Shown as a cell's result: its one live card (see ``_display``)."""
+        _display.as_result(self)
 
     # -- observing: the machine decides, the card is drawn from it -------------------------
 
@@ -293,11 +286,7 @@ class Job:
 
     def _show(self) -> None:
         """Display the card under the cell (in a kernel, once)."""
-        if self._view is None and in_kernel():
-            from .view import JobView
-
-            self._view = JobView(self.card, on_cancel=getattr(self, "cancel", None))
-            self._view.display()
+        _display.show(self)
 
     def _refresh_view(self, final: bool = False) -> None:
         if self._view is not None:

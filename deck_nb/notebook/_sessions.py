@@ -154,20 +154,33 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
             return  # the run's own state stands; the card just lacks the credential's
         SESSIONS.saw(job._deck, credential)
     job.credential = credential
-    if job._credential_job is not None and job._credential_job.id == credential.id:
-        job._credential_job._observe(credential)
+    login = job._credential_job
+    if login is not None and login.id == credential.id:
+        login._observe(credential)
+        login.machine.say(credential_word(credential, obj, own=True))  # its card says how this run left it
     job.machine.say(job._note(obj) or "")
 
 
 def credential_word(credential: Credential, run: Any = None, *, own: bool = False) -> str:
     """How a card names a credential's state: stored, verified, or invalid with the reason (``own``:
-    on the credential's own card, without its id)."""
+    on the credential's own card, without its id). ``run``: the run that just ended, if any — a
+    credential still unverified after it did not get past that run's login, which the card says."""
     status = credential.status
     name = "" if own else f"credential {credential.id} "
     if status == "unverified":
+        ended = getattr(run, "status", None)
+        if ended in ("failed", "canceled"):
+            return f"{name}not verified: {_login_stopped(run)}; the next run logs in again"
         return f"{name}stored — it is verified by its first run"
     if status == "invalid":
         reasons = [e for e in (*credential.errors, *(getattr(run, "errors", None) or [])) if e.message or e.code]
         reason = (reasons[0].message or reasons[0].code) if reasons else "the login was refused"
         return f"{name}invalid: {reason} — fix it with deck.credentials.update(id, password=...)"
     return "" if own and status == "verified" else f"{name}{status}"
+
+
+def _login_stopped(run: Any) -> str:
+    codes = {e.code for e in getattr(run, "errors", None) or []}
+    if "interaction_timeout" in codes:
+        return f"run {run.id} timed out waiting for an answer at its login"
+    return f"run {run.id} ended `{run.status}` before its login finished"

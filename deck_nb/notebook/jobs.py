@@ -10,6 +10,7 @@ from typing import Any
 
 from deck_nb.client import Connection, Credential, Deck, DeckError, Field, Interaction, TaskRun
 
+from ._async_shell import drive_on
 from ._errors import JobFailed, NeedsAwait
 from ._job import Job, _loop_running
 from ._prompt import Prompt, Responder
@@ -205,7 +206,7 @@ class RunJob(Job):
         elif obj.status == "cancelling":
             parts.insert(0, "cancelling — it ends canceled in a moment")
         if self.credential is not None:
-            parts.append(credential_word(self.credential, obj))
+            parts.append(credential_word(self.credential, obj if obj.status in self.TERMINAL else None))
         if obj.status in self.TERMINAL:
             parts += [e.message or e.code or "" for e in obj.errors]
         return "; ".join(p for p in parts if p)
@@ -232,6 +233,7 @@ class RunJob(Job):
         """Cancel the run on Deck: it ends ``canceled`` (on the current API through ``cancelling``,
         which the card shows; a job being awaited follows it to the end)."""
         self._observe(self._deck.task_runs.cancel(self.id))
+        drive_on(self)  # in a kernel, nobody may drive it now (Interrupted): its card follows it to `canceled`
         return self
 
 
