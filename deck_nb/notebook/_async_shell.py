@@ -198,13 +198,19 @@ async def follow(job: Any, deadline: Deadline) -> Any:
     """Wait for the background task, waking often so Interrupt lands; bounded by ``deadline``. In
     "return" mode it returns the unfinished job as soon as a person is asked."""
     task = job._task
+    asked = False  # seen waiting for a person at the last wake (one wake lets an answer just sent land)
     try:
         while not task.done():
             if job.machine.waiting_for_person and waiting_mode() == "return":
-                job.machine.say(RETURNED_NOTE)
-                return job  # the task goes on; the form's handler answers
+                if asked:
+                    job.machine.say(RETURNED_NOTE)
+                    return job  # the task goes on; the form's handler answers
+                asked = True
+            else:
+                asked = False
             left = deadline.remaining()
             if left == 0:
+                job.machine.stopping = "timed out"
                 task.cancel()
                 await asyncio.wait({task}, timeout=STOP_WAIT_S)
                 raise deadline.expired_error(job)

@@ -83,6 +83,7 @@ class JobMachine:
         self.answers = 0  # answers accepted by Deck
         self.note = ""  # what the card says besides the status
         self.stop_reason: str | None = None
+        self.stopping: str | None = None  # why a follower is about to stop the shell (it sees only a cancel)
         self.started = self.seen = time.monotonic()
         self.ended: float | None = None
         self.seen_at: datetime | None = None  # when the status was last read from Deck (UTC)
@@ -169,12 +170,10 @@ class JobMachine:
         self._changed(self.status)
 
     def answered(self) -> None:
-        """An answer was accepted; the next state read says how it turned out."""
+        """Deck accepted an answer; the next state read says how it turned out."""
         if self.interactions:
             self.interactions[-1].answered_at = utc_now()
         self.answers += 1
-        if not self.done:
-            self.phase = Phase.ANSWERED
 
     def say(self, note: str) -> None:
         self.note = note
@@ -192,6 +191,7 @@ class JobMachine:
 
     def stopped(self, reason: str, resume: str) -> None:
         """A shell stopped before the end (Interrupt, a timeout, an error): say so and how to resume."""
+        reason, self.stopping = self.stopping or reason, None
         if not self.done:
             self.phase, self.stop_reason = Phase.STOPPED, reason
             self.note = f"stopped ({reason}) — `{resume}` resumes it"
@@ -265,11 +265,13 @@ class JobMachine:
         error, refusals = None, 0
         while True:
             prompt = Prompt(kind.kind, obj.id, obj.interaction, kind._prompt_title(obj), error, kind._view)
+            self.phase = Phase.WAITING_PERSON
             inputs = yield Ask(prompt)
             if inputs is None:  # closed elsewhere: see what happened
                 return
             if isinstance(inputs, Mapping) and not inputs:
                 raise NoAnswer(f"the responder gave no answer to {_what(kind, obj)}'s `{obj.interaction.type}` prompt")
+            self.phase = Phase.ANSWERED  # given; Deck has yet to take it
             headless = not kind.responder.needs_await
             if headless:
                 _check_not_looping(kind, obj, answered_to)
