@@ -130,3 +130,4 @@ def test_where_a_cell_cannot_receive_the_form_it_returns_and_the_next_cell_reads
     kernel.execute("await conn\nprint('AFTER', conn.status, conn.result.status)")
     kernel.pump(lambda k: "AFTER" in k.printed(), timeout=60)
     assert "AFTER connected connected" in kernel.printed(), kernel.errors
+    assert "answer the form" not in kernel.models[card]["value"]  # said only while it was true

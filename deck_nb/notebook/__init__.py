@@ -1,15 +1,15 @@
 """The notebook layer: jobs that drive logins and runs to the end, asking a responder.
 
-    api.connect / run_task, batch.run_many ──▶ jobs.ConnectJob / RunJob (what differs per kind)
-                                                   │ is a _job.Job: reads and draws its state
-    views: view (card), form, _inbox, dashboard ◀──┤ read the state, never change it
-                                                   ▼
-    machine.JobMachine ── ALL of a job's state; decides every transition; yields commands
-        ▲ carried out by _sync_shell (job.wait())  ·  _async_shell (await job, kernel task)
-        │                                             │ only I/O, through deck_nb.client
-    _sessions (one MFA per session) · watcher (event feed) · _batch_sessions (slots)
+    api.connect · api.run_task · batch.run_many                      what users call
+      └─▶ jobs.ConnectJob / RunJob  (a _job.Job)  the face: wait, await, submit, cancel, its card
+            └─▶ machine.JobMachine   ALL of a job's state; decides every transition from what the
+                  │                  client reports; its plan yields _commands; no I/O
+                  ├─ read by the views: view (card), form, _inbox, dashboard — never changed by them
+                  └─ carried out by _sync_shell (job.wait()) · _async_shell (await job, kernel task)
+                        └─▶ deck_nb.client   the only I/O (with _sessions, watcher, _batch_sessions)
 
-Imports point down that picture; ``tests/test_imports.py`` finds no circle. ``__all__`` is what users type."""
+Imports point down this picture (tests/test_imports.py finds no circle); one job through the async
+shell reads in machine.py and _async_shell.py. ``__all__`` is what users type."""
 
 from ._errors import AnswerLoop, JobFailed, JobInterrupted, JobPending, NeedsAwait
 from ._prompt import NoAnswer, Prompt

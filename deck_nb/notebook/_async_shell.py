@@ -203,7 +203,7 @@ async def follow(job: Any, deadline: Deadline) -> Any:
         while not task.done():
             if job.machine.waiting_for_person and waiting_mode() == "return":
                 if asked:
-                    job.machine.say(RETURNED_NOTE)
+                    job.machine.say(RETURNED_NOTE, until_answered=True)
                     return job  # the task goes on; the form's handler answers
                 asked = True
             else:

@@ -60,6 +60,8 @@ def run_task(
     """Start ``task_id`` with a login — the job ``dn.connect`` returned, or a Connection / Credential
     (or its id) — and return its job, to finish like a connection's (``await run`` or
     ``run.wait()``). By default the run is answered by the same responder as the job it is given.
+    A login job that has not finished yet (Run All, papermill: nobody awaited it) is waited for
+    first; if it fails, the run is not created and the error says why.
 
     On Deck's current API the run logs in itself, so the login's forms appear under the run; a later
     run on the same credential reuses its live session (one MFA, not one per run). ``session=False``

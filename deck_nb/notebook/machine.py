@@ -84,6 +84,7 @@ class JobMachine:
         self.note = ""  # what the card says besides the status
         self.stop_reason: str | None = None
         self.stopping: str | None = None  # why a follower is about to stop the shell (it sees only a cancel)
+        self._note_until_answered = False  # the note holds only while a person is asked
         self.started = self.seen = time.monotonic()
         self.ended: float | None = None
         self.seen_at: datetime | None = None  # when the status was last read from Deck (UTC)
@@ -175,8 +176,9 @@ class JobMachine:
             self.interactions[-1].answered_at = utc_now()
         self.answers += 1
 
-    def say(self, note: str) -> None:
-        self.note = note
+    def say(self, note: str, *, until_answered: bool = False) -> None:
+        """Put ``note`` on the card (``until_answered``: only while a person is asked)."""
+        self.note, self._note_until_answered = note, until_answered
         self._changed(self.status)
 
     def driving(self) -> None:
@@ -272,6 +274,8 @@ class JobMachine:
             if isinstance(inputs, Mapping) and not inputs:
                 raise NoAnswer(f"the responder gave no answer to {_what(kind, obj)}'s `{obj.interaction.type}` prompt")
             self.phase = Phase.ANSWERED  # given; Deck has yet to take it
+            if self._note_until_answered:
+                self.say("")
             headless = not kind.responder.needs_await
             if headless:
                 _check_not_looping(kind, obj, answered_to)
