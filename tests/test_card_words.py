@@ -95,3 +95,39 @@ def test_a_run_whose_login_failed_is_not_run_and_says_why(sim):
         ):
             run.wait(30)
     assert run.id is None and conn.status == "invalid"
+
+
+class WrongCodes(Responder):
+    """A person who keeps typing a wrong code."""
+
+    needs_await = True
+
+    def answer(self, prompt):
+        async def typed():
+            return {"code": "000000"}
+
+        return typed()
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_lockout_after_wrong_codes_says_so_once_and_keeps_the_password(sim):
+    with deck_for(sim) as deck:
+        conn = dn.connect("src_sim_power", username="ada", password="pw", deck=deck).wait(20)
+        run = dn.run_task("task_sim_bills", conn, respond=WrongCodes(), deck=deck)
+        asyncio.run(run.wait_async(30))
+    assert run.status == "failed" and conn.status == "invalid"
+    for job in (run, conn):
+        words = job.card.text()
+        assert "the source ended the login after 3 answer(s) to its mfa" in words, words
+        assert "the password was accepted: keep it" in words and "fix it with" not in words
+        assert words.count("rejected by the source") <= 1  # Deck's own words on the run, once
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_wrong_password_is_said_once(sim):
+    with deck_for(sim) as deck:
+        bad = dn.connect("src_sim_power", username="ada", password="pass_bad", deck=deck).wait(20)
+        run = dn.run_task("task_sim_bills", bad, respond={"code": "123456"}, deck=deck).wait(20)
+    assert run.card.text().count("The credentials were rejected by the source.") == 1, run.card.text()
+    assert "fix it with deck.credentials.update(id, password=...)" in run.card.text()
+    assert bad.card.text().count("The credentials were rejected by the source.") == 1

@@ -157,14 +157,17 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     login = job._credential_job
     if login is not None and login.id == credential.id:
         login._observe(credential)
-        login.machine.say(credential_word(credential, obj, own=True))  # its card says how this run left it
+        asked = [r.type for r in job.interactions]
+        login.machine.say(credential_word(credential, obj, own=True, asked=asked))  # how this run left it
     job.machine.say(job._note(obj) or "")
 
 
-def credential_word(credential: Credential, run: Any = None, *, own: bool = False) -> str:
+def credential_word(credential: Credential, run: Any = None, *, own: bool = False, asked: Any = ()) -> str:
     """How a card names a credential's state: stored, verified, or invalid with the reason (``own``:
     on the credential's own card, without its id). ``run``: the run that just ended, if any — a
-    credential still unverified after it did not get past that run's login, which the card says."""
+    credential still unverified after it did not get past that run's login, which the card says;
+    ``asked``: what that run asked — a login refused after the source asked for codes was refused for
+    the answers (the password got it that far), so the card does not advise changing the password."""
     status = credential.status
     name = "" if own else f"credential {credential.id} "
     if status == "unverified":
@@ -172,6 +175,13 @@ def credential_word(credential: Credential, run: Any = None, *, own: bool = Fals
         if ended in ("failed", "canceled"):
             return f"{name}not verified: {_login_stopped(run)}; the next run logs in again"
         return f"{name}stored — it is verified by its first run"
+    if status == "invalid" and asked and getattr(run, "status", None) == "failed":
+        what = ", ".join(dict.fromkeys(asked))
+        return (
+            f"{name}invalid: the source ended the login after {len(asked)} answer(s) to its {what} "
+            "(the password was accepted: keep it) — when the source lets you in again, store it anew "
+            "with deck.credentials.update(id, password=...)"
+        )
     if status == "invalid":
         reasons = [e for e in (*credential.errors, *(getattr(run, "errors", None) or [])) if e.message or e.code]
         reason = (reasons[0].message or reasons[0].code) if reasons else "the login was refused"

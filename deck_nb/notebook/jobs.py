@@ -206,9 +206,11 @@ class RunJob(Job):
         elif obj.status == "cancelling":
             parts.insert(0, "cancelling — it ends canceled in a moment")
         if self.credential is not None:
-            parts.append(credential_word(self.credential, obj if obj.status in self.TERMINAL else None))
+            ended = obj if obj.status in self.TERMINAL else None
+            parts.append(credential_word(self.credential, ended, asked=[r.type for r in self.interactions]))
         if obj.status in self.TERMINAL:
-            parts += [e.message or e.code or "" for e in obj.errors]
+            said = " ".join(parts)
+            parts += [m for m in (e.message or e.code or "" for e in obj.errors) if m not in said]  # once
         return "; ".join(p for p in parts if p)
 
     def _create(self, deck, password: str):
