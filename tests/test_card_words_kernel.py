@@ -131,3 +131,18 @@ def test_where_a_cell_cannot_receive_the_form_it_returns_and_the_next_cell_reads
     kernel.pump(lambda k: "AFTER" in k.printed(), timeout=60)
     assert "AFTER connected connected" in kernel.printed(), kernel.errors
     assert "answer the form" not in kernel.models[card]["value"]  # said only while it was true
+
+
+@SEED
+def test_run_all_run_task_on_a_login_nobody_awaited_waits_for_it(kernel):
+    # what Run All or papermill does: the cells follow one another with no await between them
+    kernel.execute(
+        "import deck_nb as dn\n"
+        "conn = dn.connect('src_sim_power', username='ada', password='pw', respond={'code': '123456'})\n"
+        "run = dn.run_task('task_sim_bills', conn, {'months': 2})\n"
+        "print('MADE', conn.id is None)\n"
+        "await run\n"
+        "print('RUN', run.status, conn.status, run.run.connection_id == conn.id)"
+    )
+    kernel.pump(lambda k: "RUN " in k.printed() or k.errors, timeout=60)
+    assert "MADE True" in kernel.printed() and "RUN completed connected True" in kernel.printed(), kernel.errors

@@ -301,3 +301,77 @@ def test_a_run_whose_login_failed_is_not_run():
     login.machine.observe(cred("invalid"))
     with pytest.raises(DeckError, match=r"not run: its login \(connect src_power cred_1\) ended `invalid`"):
         step(job, login)
+
+
+# -- more of each kind ---------------------------------------------------------------------------
+
+
+def conn_model(status: str, n: int = 0, **extra):
+    from deck_nb.client import Connection
+
+    return Connection.model_validate(
+        {"id": "conn_1", "status": status, "updated_at": (T0 + timedelta(seconds=n)).isoformat(), **extra}
+    )
+
+
+def test_a_seed_login_is_created_with_its_password_then_settles_connected():
+    job = ConnectJob(None, DictResponder({"code": "123456"}), source_id="src_power", username="ada", password="pw")
+    assert isinstance(job.machine.first_command(), Call)
+    create = step(job, "connections")
+    assert isinstance(create, Create) and "pw" not in repr(create)  # the password never shows
+    assert isinstance(step(job, conn_model("connecting")), Settle)
+    assert isinstance(step(job, conn_model("interaction_required", 1, interaction=MFA)), Ask)
+    answer(job, {"code": "123456"}, conn_model("connecting", 2))
+    assert step(job, conn_model("connected", 3)) is DONE
+    assert job.ok and job.machine.outcome == "done" and job.connection.id == "conn_1"
+
+
+def test_a_stored_credential_is_done_at_once_and_says_its_first_run_verifies_it():
+    job = ConnectJob(None, Person(), source_id="src_power", username="ada", password="pw")
+    job.machine.first_command()
+    step(job, "credentials")
+    assert step(job, cred("unverified")) is DONE  # nothing to wait for: its first run logs in
+    assert job.ok and "stored — it is verified by its first run" in job.card.text()
+
+
+def test_a_session_that_had_ended_is_replaced_with_a_word_on_the_card():
+    from deck_nb.client import BadRequestError
+
+    SESSIONS.remember(None, "cred_1", "sess_old")
+    job = RunJob(None, Person(), task_id="task_bills", connection_id="cred_1")
+    job.machine.first_command()
+    in_old = step(job, "credentials")
+    assert isinstance(in_old, Call) and in_old.catch == (BadRequestError,)
+    ended = BadRequestError("session ended", status_code=400, code="session_not_active")
+    fresh = step(job, error=ended)
+    assert isinstance(fresh, Call) and fresh.what == "create run"
+    step(job, run("queued", 1, credential_id="cred_1", session_id="sess_new"))
+    assert "session sess_old had ended; a new session logs in" in job.card.text()
+    assert SESSIONS.latest(None, "cred_1") == "sess_new"
+    SESSIONS.forget(None, "cred_1")
+
+
+def test_result_is_the_resource_once_settled_and_says_what_it_waits_for_before():
+    from deck_nb.notebook import JobPending
+
+    job = seed_run(Person())
+    to_created(job)
+    step(job, run("interaction_required", 1, interaction=MFA))
+    with pytest.raises(JobPending, match="waits for a person's answer in its form"):
+        _ = job.result
+    answer(job, {"code": "1"}, run("running", 2))
+    step(job, run("completed", 3))
+    assert job.result is job.run and job.result.status == "completed"
+
+
+def test_the_listener_sees_every_change_and_the_views_only_read():
+    job = seed_run()
+    moves = []
+    job.on_change = lambda j, old, new: moves.append((old, new))
+    to_created(job)
+    step(job, run("running", 1))
+    step(job, run("completed", 2))
+    assert moves == [("starting", "queued"), ("queued", "running"), ("running", "completed")]
+    before = (job.machine.phase, job.machine.note, job.status)
+    job.card.text(), job.card.html(), repr(job), job._repr_html_()  # reading the views
+    assert (job.machine.phase, job.machine.note, job.status) == before
