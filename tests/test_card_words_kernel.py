@@ -72,6 +72,8 @@ def test_a_run_in_review_shown_as_the_result_is_one_card_whose_cancel_button_can
     settle(kernel)
     box, card, button = card_of(kernel, "run task_sim_pay_bill")
     assert len(places_of(kernel, box)) == 1 and static_cards(kernel) == []  # one card, no copy under it
+    saved = [o["data"]["text/plain"] for o in displays_of(kernel, box)]
+    assert "review_required" in saved[-1]  # a saved notebook's text line reads what the card read
     page = kernel.models[card]["value"]
     assert "review_required" in page and "waiting for approval in Deck&#x27;s console" in page
     layout = kernel.models[kernel.models[button]["layout"].removeprefix("IPY_MODEL_")]

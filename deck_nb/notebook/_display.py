@@ -43,7 +43,7 @@ def as_result(job: Any) -> None:
         return
     cell = _cell()
     if job._shown_in == cell:
-        job._view.refresh(done=job.done)
+        job._view.refresh(done=job.done, final=True)  # the saved text line says what the card says now
         return  # the live card is right above, in this cell
     old = job._view._handle
     job._view.display()
