@@ -20,9 +20,8 @@ from deck_nb.client import AsyncDeck, Deck, WaitTimeout
 
 from ._errors import JobInterrupted, NeedsAwait
 from ._prompt import Prompt, in_kernel
-from ._sync_shell import until
 from ._waits import Deadline, loop_running
-from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit
+from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit, until
 
 ANSWER_CHECK_S = 1.0  # while a person types, how often to check the prompt is still open
 FOLLOW_WAKE_S = 0.25  # a waiting cell wakes this often, so Interrupt lands at once (see research)

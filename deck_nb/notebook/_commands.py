@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from deck_nb.client import is_settled
+
 from ._prompt import Prompt
+
+REVIEW = "review_required"  # waits for a person in Deck's console: no API resolves it
 
 
 @dataclass
@@ -58,3 +62,12 @@ class Follow:
 
 
 DONE = object()  # the plan has ended
+
+
+def until(cmd: Settle) -> Any:
+    """When a settle stops polling: at input or an end, or (``past_review``) once out of review."""
+    return _past_review if cmd.past_review else is_settled
+
+
+def _past_review(obj: Any) -> bool:
+    return obj.status != REVIEW and is_settled(obj)

@@ -7,11 +7,11 @@ import asyncio
 import inspect
 from typing import Any
 
-from deck_nb.client import WaitTimeout, is_settled
+from deck_nb.client import WaitTimeout
 
 from ._errors import NeedsAwait
 from ._waits import Deadline, loop_running
-from .machine import DONE, REVIEW, Ask, Call, Create, Follow, Settle, Submit
+from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit, until
 
 
 def drive_sync(job: Any, deadline: Deadline) -> None:
@@ -49,15 +49,6 @@ def start_sync(job: Any) -> None:
                 raise
             error = exc
         cmd = machine.next_command(value, error)
-
-
-def until(cmd: Settle) -> Any:
-    """When a settle stops polling: at input or an end, or (``past_review``) once out of review."""
-    return _past_review if cmd.past_review else is_settled
-
-
-def _past_review(obj: Any) -> bool:
-    return obj.status != REVIEW and is_settled(obj)
 
 
 def run_command(job: Any, cmd: Any, deadline: Deadline) -> Any:

@@ -20,12 +20,25 @@ from typing import Any, Protocol
 
 from deck_nb.client import InteractionInputInvalid, InteractionNotRequired, InteractionTimeout
 
-from ._commands import DONE, Ask, Call, Create, Follow, Settle, Submit
+from ._commands import DONE, REVIEW, Ask, Call, Create, Follow, Settle, Submit, until
 from ._errors import AnswerLoop
 from ._prompt import NoAnswer, Prompt
 from ._records import InteractionRecord, record, utc_now
 
-__all__ = ["DONE", "REVIEW", "Ask", "Call", "Create", "Follow", "JobMachine", "Kind", "Phase", "Settle", "Submit"]
+__all__ = [
+    "DONE",
+    "REVIEW",
+    "Ask",
+    "Call",
+    "Create",
+    "Follow",
+    "JobMachine",
+    "Kind",
+    "Phase",
+    "Settle",
+    "Submit",
+    "until",
+]
 
 MAX_REFUSALS = 3  # invalid answers in a row a headless responder may send before the job stops
 MAX_REPEATS = 3  # accepted answers to one identical prompt before a headless responder stops
@@ -33,7 +46,6 @@ MAX_SUBMISSIONS = 50  # answers a headless responder may send in one wait, whate
 
 # answers the plan itself handles (ask again, or look at what happened), so the shells hand them back
 ANSWER_ERRORS = (InteractionInputInvalid, InteractionNotRequired, InteractionTimeout)
-REVIEW = "review_required"  # waits for a person in Deck's console: no API resolves it
 CANCELED = frozenset({"canceled", "disconnected"})
 
 
