@@ -6,8 +6,9 @@ for ``await job``) and sends back as a result or an error. Views (card, form, in
 read the machine through its ``listener``; they never change it.
 
     created ─▶ working ─▶ waiting for a person ─▶ answered ─▶ working ─▶ … ─▶ settled
-       │          └─────▶ waiting for approval ───────────────┘               (done, failed, canceled)
-       └─▶ waiting for the password (a login asked of a person) ─▶ creating    stopped: interrupted
+     ▲  │          └─────▶ waiting for approval ───────────────┘            (done, failed, canceled)
+     └──┴─ waiting for the password (a login, nothing on Deck yet)
+    any phase but settled ─▶ stopped (a shell stopped: outcome "interrupted"; waiting again resumes)
 """
 
 from __future__ import annotations
