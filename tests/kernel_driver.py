@@ -34,7 +34,7 @@ class KernelBrowser:
         self.renders = renders
         self.km = KernelManager(kernel_name="python3")
         launcher = ["-c", SERIAL_KERNEL] if serial else ["-m", "ipykernel_launcher"]
-        self.km.kernel_cmd = [sys.executable, *launcher, "-f", "{connection_file}"]
+        self.km.kernel_spec.argv = [sys.executable, *launcher, "-f", "{connection_file}"]  # this venv's python
         self.km.start_kernel(env={**os.environ, **env})
         self.kc = self.km.client()
         self.kc.start_channels()

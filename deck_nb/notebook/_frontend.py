@@ -149,7 +149,10 @@ def waiting_note(mode: Mode | None = None) -> str:
 def headless_reason(*, waited: bool = False) -> str:
     """Why nobody can answer here, for the NoAnswer message: the client said so, or no page spoke."""
     if waited:
-        return f"no front end drew its form within {READY_WAIT_S:g} s"
+        return (
+            f"no front end drew its form within {READY_WAIT_S:g} s (a front end that hands messages over only "
+            "once a cell ends is recognised when the form's page speaks: then run the cell again)"
+        )
     return "this kernel runs headless (papermill, nbconvert, nbclient or nbval: nothing draws a form)"
 
 
