@@ -100,3 +100,15 @@ def test_a_page_that_speaks_keeps_the_job_awaiting_and_the_form_answers(sim):
         assert "STATUS connected" in kernel.printed(), kernel.errors
     finally:
         kernel.close()
+
+
+def test_outside_a_kernel_jobs_wait_as_scripts_do_and_the_override_wins(monkeypatch):
+    from deck_nb.notebook import _frontend
+
+    monkeypatch.delenv(_frontend.OVERRIDE, raising=False)
+    assert _frontend.waiting_mode() == "await" and _frontend.waiting_note() == ""
+    monkeypatch.setenv(_frontend.OVERRIDE, "return")
+    assert _frontend.waiting_mode() == "return"
+    assert "answer the form, then run the next cell" in _frontend.waiting_note()
+    monkeypatch.setenv(_frontend.OVERRIDE, "sometimes")  # not a mode: ignored, the guess stands
+    assert _frontend.waiting_mode() == "await"

@@ -158,3 +158,25 @@ def test_nbconvert_with_a_responder_runs_the_quickstart_to_the_end(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     texts = [_texts(c) for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"]
     assert any("6 bills, 675.91 USD in total" in t for t in texts), texts
+
+
+def test_nbval_on_a_copy_of_the_quickstart_fails_at_the_form_not_at_the_cell_timeout(tmp_path):
+    """As an analyst tests a notebook of their own: a copy outside this repository (no conftest sets
+    a responder), nbval's cell timeout set high enough that only a silent wait could reach it."""
+    copy = tmp_path / "mine.ipynb"
+    copy.write_text((NOTEBOOKS / "quickstart.ipynb").read_text())
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(copy),
+        "--nbval-lax",
+        "--nbval-current-env",
+        "-p",
+        "no:cacheprovider",
+    ]
+    command += ["--nbval-cell-timeout=120", "-q", "-o", "addopts=", f"--rootdir={tmp_path}", "-x"]
+    done = _run(command, tmp_path, _env())
+    report = done.stdout + done.stderr
+    assert done.returncode != 0 and "NoAnswer" in report and NOBODY in report, report[-3000:]
+    assert "Timeout" not in report and done.elapsed < 60, (done.elapsed, report[-2000:])  # type: ignore[attr-defined]
