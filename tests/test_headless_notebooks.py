@@ -180,3 +180,14 @@ def test_nbval_on_a_copy_of_the_quickstart_fails_at_the_form_not_at_the_cell_tim
     report = done.stdout + done.stderr
     assert done.returncode != 0 and "NoAnswer" in report and NOBODY in report, report[-3000:]
     assert "Timeout" not in report and done.elapsed < 60, (done.elapsed, report[-2000:])  # type: ignore[attr-defined]
+
+
+def test_a_batch_with_nobody_to_answer_ends_its_prompts_with_no_answer_at_once(tmp_path):
+    """The analysis notebook with ``respond=None``: headless, its inbox cannot be shown, so each
+    pull that needs a person fails with NoAnswer instead of waiting in an inbox nobody sees."""
+    _done, out = papermill("analysis.ipynb", tmp_path, _env(), "-p", "respond", "None", "-p", "accounts", "2")
+    cells = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"]
+    batch = next(c for c in cells if "dn.run_many(" in c.source)
+    assert _cell_seconds(batch) < CELL_LIMIT_S, _texts(batch)
+    frame = _texts(next(c for c in cells if "results.frame.groupby" in c.source))
+    assert "NoAnswer        6" in frame, frame  # the 6 pulls that asked; a wrong password and a source error
