@@ -5,8 +5,9 @@ docs/headless.md):
 
 - the cell's ``execute_request`` says ``allow_stdin: false``: papermill, nbconvert, nbclient and
   nbval always send that; JupyterLab, Notebook 7, VS Code and Colab send ``true``;
-- a front end drew one of our forms: its page sends ``{"event": "ready"}`` when it renders (and
-  ipywidgets 8 front ends open the ``jupyter.widget.control`` comm);
+- a front end drew one of our forms: its page sends ``{"event": "ready"}`` when it renders (an
+  ipywidgets 8 front end's ``jupyter.widget.control`` comm counts too, but JupyterLab and Notebook 7
+  open it when they connect, before ipywidgets is imported, so a fresh kernel refuses it: measured);
 - whether that ready message reached the kernel *while the cell that showed the form was still
   running* (ipykernel ≥ 7.4 dispatches comm messages while a cell awaits) or only after it ended
   (older kernels, Colab, JupyterLite, marimo): then a cell that awaits its own form deadlocks.
