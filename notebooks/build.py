@@ -27,6 +27,33 @@ def code(tag: str, text: str):
     return cell
 
 
+def parameters(text: str):
+    """papermill's ``parameters`` cell: ``papermill -p NAME VALUE`` runs the notebook with other values
+    (papermill adds a cell after this one that sets them; see docs/headless.md)."""
+    cell = code(IGNORE, "# Parameters: `papermill -p NAME VALUE` changes them (docs/headless.md)\n" + text.strip())
+    cell.metadata["tags"] = ["parameters", IGNORE]
+    return cell
+
+
+# applies the parameters every notebook shares: the API, the simulator's clock
+APPLY = """
+if api:  # a parameter wins over the environment
+    os.environ["DECK_API"] = api
+if time_scale is not None:  # read when the embedded simulator starts
+    os.environ["DECK_SIM_TIME_SCALE"] = str(time_scale)
+"""
+SHARED = """
+since = None  # keep only the data dated on or after this day, e.g. "2025-06-01" (None keeps all)
+api = None  # "credentials" (Deck's current API) or "connections" (its original one); None: DECK_API, else detected
+time_scale = None  # the embedded simulator's clock: 0.05 runs it 20x faster; None: DECK_SIM_TIME_SCALE, else 1
+"""
+SINCE = """
+if since:  # a parameter: keep the rows dated on or after it
+    dated = next(c for c in {frame}.columns if c.endswith("date"))
+    {frame} = {frame}[{frame}[dated] >= pd.Timestamp(since, tz={frame}[dated].dt.tz)]
+"""
+
+
 QUICKSTART = [
     md("""
 # deck_nb quickstart
@@ -38,12 +65,31 @@ a form **right under the cell**. Answer it and the agent carries on.
 This notebook talks to the **embedded Deck simulator** (Deck has no sandbox), so nothing real is
 touched. Its MFA code is `123456`; any password but `pass_bad` works.
 
-Run the cells in order (or *Run All*: it pauses at each form and resumes when you submit).
+Run the cells in order (or *Run All*: it pauses at each form and resumes when you submit). The
+first cell holds the parameters: change them here, or run the notebook headless with other values
+(`papermill quickstart.ipynb out.ipynb -p task_id task_sim_usage`, see `docs/headless.md`).
 """),
+    parameters(
+        """
+source_id = "src_sim_power"  # where to log in
+username = "ada"  # your login there (the password is asked in a masked field, never written here)
+task_id = "task_sim_bills"  # what the first run fetches
+task_input = None  # its input, e.g. {"months": 6}; None: 6 months of bills, 14 days of usage
+"""
+        + SHARED
+    ),
     code(
         IGNORE,
         """
+import os
+
+import pandas as pd
+
 import deck_nb as dn
+"""
+        + APPLY
+        + """if task_input is None:
+    task_input = {"task_sim_bills": {"months": 6}, "task_sim_usage": {"days": 14}}.get(task_id, {})
 
 deck = dn.default_deck()  # no DECK_API_KEY set: the embedded simulator
 deck.detect_api()  # which of Deck's two APIs it speaks (see the note below)
@@ -68,19 +114,20 @@ credential, which its first run verifies.
     code(
         IGNORE,
         """
-conn = await dn.connect("src_sim_power", username="ada")
+conn = await dn.connect(source_id, username=username)
 """,
     ),
     md("""
 ## 2. Three runs, one MFA
 
-A task run fetches data. The first one logs in to Acme Power, which asks for an MFA code: a form
-built from the interaction's `fields` appears under the run. Type `123456` and press **Submit**.
+A task run fetches data (here `task_id`: bills, unless you changed it). The first one logs in to
+the source (Acme Power), which asks for an MFA code: a form built from the interaction's `fields`
+appears under the run. Type `123456` and press **Submit**.
 """),
     code(
         IGNORE,
         """
-bills = await dn.run_task("task_sim_bills", conn, input={"months": 6})
+first = await dn.run_task(task_id, conn, input=task_input)
 """,
     ),
     md("""
@@ -98,12 +145,12 @@ usage = await dn.run_task("task_sim_usage", conn, input={"days": 14})
         CHECK,
         """
 print("login ok:", conn.ok)
-print("runs:", [run.status for run in (bills, statements, usage)])
-print("asked:", [(r.type, r.outcome) for job in (conn, bills, statements, usage) for r in job.interactions])
+print("runs:", [run.status for run in (first, statements, usage)])
+print("asked:", [(r.type, r.outcome) for job in (conn, first, statements, usage) for r in job.interactions])
 """,
     ),
     md("""
-## 3. The bills, as a DataFrame
+## 3. The data, as a DataFrame
 
 `dn.outputs_frame` flattens a run's output into a tidy table with the run id beside each row.
 The simulator's data depend only on the source, user, task and input, so these numbers are the
@@ -112,14 +159,18 @@ same every time.
     code(
         CHECK,
         """
-frame = dn.outputs_frame(bills)
-frame[["statement_date", "amount_due", "currency", "usage_kwh"]]
+frame = dn.outputs_frame(first)
+"""
+        + SINCE.format(frame="frame")
+        + """frame.drop(columns=["run_id", "task_id", "source_id", "item"])
 """,
     ),
     code(
         CHECK,
         """
-print(f"{len(frame)} bills, {frame['amount_due'].sum():.2f} USD in total")
+print(f"{len(frame)} rows of {task_id} from {source_id}")
+if "amount_due" in frame:
+    print(f"{len(frame)} bills, {frame['amount_due'].sum():.2f} USD in total")
 """,
     ),
     md("""
@@ -166,16 +217,30 @@ The first part runs on whichever of Deck's two APIs this environment picks (Deck
 default; `DECK_API=connections` for the original): on the current API a login happens inside a
 task run, so each case logs in and then runs a task, and its forms appear under the run; on the
 original API they appear under the connect cell. The last part shows the current API's own cases.
+Each case names its own source and task (each shows one source's behaviour); the parameters below
+choose who logs in and how, for a headless run (`docs/headless.md`).
 """),
+    parameters(
+        """
+username = "grace"  # the login every case uses (passwords are the simulator's: any but pass_bad works)
+first_task_id = "task_sim_bills"  # the task the first case (MFA at login) runs
+"""
+        + SHARED
+    ),
     code(
         IGNORE,
         """
 import asyncio
+import os
 import time
+
+import pandas as pd
 
 import deck_nb as dn
 from deck_nb import client
-
+"""
+        + APPLY
+        + """
 deck = dn.default_deck()
 api = deck.detect_api()  # "credentials" (Deck's current API) or "connections" (the original)
 api
@@ -188,15 +253,19 @@ A one-time code; the form is built from the interaction's single `code` field. T
     code(
         IGNORE,
         """
-power = await dn.connect("src_sim_power", username="grace", password="pass_good")
-power_bills = await dn.run_task("task_sim_bills", power, input={"months": 1})
+power = await dn.connect("src_sim_power", username=username, password="pass_good")
+power_run = await dn.run_task(first_task_id, power)
 """,
     ),
     code(
         CHECK,
         """
-asked = [(r.type, r.field_names, r.outcome) for job in (power, power_bills) for r in job.interactions]
-print(power.ok, power_bills.status, asked)
+asked = [(r.type, r.field_names, r.outcome) for job in (power, power_run) for r in job.interactions]
+print(power.ok, power_run.task_id, power_run.status, asked)
+frame = dn.outputs_frame(power_run)
+"""
+        + SINCE.format(frame="frame")
+        + """print(len(frame), "rows")
 """,
     ),
     md("""
@@ -207,7 +276,7 @@ Each prompt is a separate interaction; deck_nb handles them one after another.
     code(
         IGNORE,
         """
-bank = await dn.connect("src_sim_bank", username="grace", password="pass_good")
+bank = await dn.connect("src_sim_bank", username=username, password="pass_good")
 """,
     ),
     md("""
@@ -238,7 +307,7 @@ with `attempts_remaining` one lower). Here the answers come from code:
     code(
         IGNORE,
         """
-retried = await dn.connect("src_sim_power", username="grace", password="pass_good",
+retried = await dn.connect("src_sim_power", username=username, password="pass_good",
                            respond={"code": ["000000", "123456"]})
 retried_run = await dn.run_task("task_sim_bills", retried, input={"months": 1})
 """,
@@ -259,7 +328,7 @@ fails, and the credential turns `invalid`.
     code(
         IGNORE,
         """
-locked = await dn.connect("src_sim_power", username="grace", password="pass_good", respond={"code": "000000"})
+locked = await dn.connect("src_sim_power", username=username, password="pass_good", respond={"code": "000000"})
 failed = locked if api == "connections" else await dn.run_task("task_sim_bills", locked)
 """,
     ),
@@ -279,7 +348,7 @@ The simulator checks the PIN: type `123456`; the other fields take any value.
     code(
         IGNORE,
         """
-novel = await dn.connect("src_sim_novel", username="grace", password="pass_good")
+novel = await dn.connect("src_sim_novel", username=username, password="pass_good")
 novel_run = await dn.run_task("task_sim_usage", novel, input={"days": 1})
 """,
     ),
@@ -307,10 +376,10 @@ def too_slow(interaction):
     time.sleep(1.6)  # the MFA window is 120 s, here 1.2 s
     return {"code": "123456"}
 
-late = await dn.connect("src_sim_power", username="grace", password="pass_good", respond=too_slow, deck=fast_deck)
+late = await dn.connect("src_sim_power", username=username, password="pass_good", respond=too_slow, deck=fast_deck)
 if api == "credentials":  # the login is the run's: its unanswered MFA fails the run
     late = await dn.run_task("task_sim_bills", late, deck=fast_deck)
-mobile = await dn.connect("src_sim_mobile", username="grace", password="pass_good", respond={}, deck=fast_deck)
+mobile = await dn.connect("src_sim_mobile", username=username, password="pass_good", respond={}, deck=fast_deck)
 late_run = await dn.run_task("task_sim_usage", mobile, respond=too_slow, deck=fast_deck)
 """,
     ),
@@ -339,8 +408,8 @@ connection (original API) or on a task run (current API); `asking` below is whic
 def start_login(d):
     \"\"\"A login that will ask for an MFA code, and the resources its interactions arrive on.\"\"\"
     if d.detect_api() == "connections":
-        return d.connections, d.connections.create("src_sim_power", username="grace", password="pass_good")
-    cred = d.credentials.create("src_sim_power", username="grace", password="pass_good")
+        return d.connections, d.connections.create("src_sim_power", username=username, password="pass_good")
+    cred = d.credentials.create("src_sim_power", username=username, password="pass_good")
     return d.task_runs, d.task_runs.create("task_sim_bills", credential_id=cred.id)
 
 asking, pending = start_login(deck)
@@ -537,13 +606,33 @@ A batch pulls data for many accounts at once; `run_many` paces itself under Deck
 (200 requests per 10 s), follows the event feed instead of polling each run, and keeps one
 dashboard with an **inbox** where pending forms wait, oldest first.
 
-To keep this notebook quick the prompts are answered by the simulator responder; remove
-`respond=` to answer them yourself in the inbox.
+To keep this notebook quick the prompts are answered by the simulator responder (the `respond`
+parameter); set it to `None` to answer them yourself in the inbox. The parameters choose the main
+pull and how it runs, also headless (`papermill analysis.ipynb out.ipynb -p accounts 4`, see
+`docs/headless.md`).
 """),
+    parameters(
+        """
+source_id = "src_sim_power"  # the source of the main pull
+task_id = "task_sim_bills"  # what it fetches for each account
+task_input = None  # its input; None: 12 months of bills, 30 days of usage
+accounts = 8  # how many accounts the main pull covers
+respond = "simulator"  # who answers the prompts: "simulator" (simulator only), or None for you, in the inbox
+"""
+        + SHARED
+    ),
     code(
         IGNORE,
         """
+import os
+
+import pandas as pd
+
 import deck_nb as dn
+"""
+        + APPLY
+        + """if task_input is None:
+    task_input = {"task_sim_bills": {"months": 12}, "task_sim_usage": {"days": 30}}.get(task_id, {})
 
 deck = dn.default_deck()
 """,
@@ -551,15 +640,15 @@ deck = dn.default_deck()
     code(
         IGNORE,
         """
-accounts = [f"user{i:02d}" for i in range(8)]
+users = [f"user{i:02d}" for i in range(accounts)]
 items = (
-    [dn.Pull("src_sim_power", u, "pass_good", task_id="task_sim_bills", input={"months": 12}) for u in accounts]
-    + [dn.Pull("src_sim_bank", u, "pass_good", task_id="task_sim_statements") for u in accounts[:4]]
-    + [dn.Pull("src_sim_mobile", u, "pass_good", task_id="task_sim_usage", input={"days": 30}) for u in accounts[:4]]
+    [dn.Pull(source_id, u, "pass_good", task_id=task_id, input=task_input) for u in users]
+    + [dn.Pull("src_sim_bank", u, "pass_good", task_id="task_sim_statements") for u in users[:4]]
+    + [dn.Pull("src_sim_mobile", u, "pass_good", task_id="task_sim_usage", input={"days": 30}) for u in users[:4]]
     + [dn.Pull("src_sim_power", "former-customer", "pass_bad", task_id="task_sim_bills")]  # wrong password
     + [dn.Pull("src_sim_mobile", "flaky", "pass_good", task_id="task_sim_bills", input={"fail_with": "source_error"})]
 )
-results = await dn.run_many(items, concurrency=10, respond="simulator")
+results = await dn.run_many(items, concurrency=10, respond=respond)
 results
 """,
     ),
@@ -621,14 +710,19 @@ plt.tight_layout()
     ),
     md("""
 ## The data itself
-`outputs_frame` flattens every run's output; here, electricity bills per account.
+`outputs_frame` flattens every run's output; here, the main pull's (electricity bills per account,
+unless the parameters say otherwise).
 """),
     code(
         CHECK,
         """
-bills = dn.outputs_frame([o.run for o in results if o.run is not None and o.run.task_id == "task_sim_bills"])
-per_account = bills.groupby("account_number")["amount_due"].agg(["count", "sum"]).round(2)
-per_account
+frame = dn.outputs_frame([o.run for o in results if o.run is not None and o.run.task_id == task_id])
+frame = frame[frame["source_id"] == source_id]
+"""
+        + SINCE.format(frame="frame")
+        + """print(f"{len(frame)} rows of {task_id} from {source_id}")
+if "amount_due" in frame:
+    display(frame.groupby("account_number")["amount_due"].agg(["count", "sum"]).round(2))
 """,
     ),
     md("""

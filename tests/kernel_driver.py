@@ -11,11 +11,30 @@ from typing import Any
 
 from jupyter_client import KernelManager
 
+# An ipykernel that handles comm messages only after the running cell ends, as every ipykernel
+# before 7.4 does (and Colab's, JupyterLite's): 7.4's shell_main, without its concurrent comm path.
+SERIAL_KERNEL = """
+import ipykernel.kernelbase as kb
+
+async def shell_main(self, subshell_id, msg):
+    async with self._main_asyncio_lock:
+        await self.dispatch_shell(msg, subshell_id=subshell_id)
+
+kb.Kernel.shell_main = shell_main
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+
 
 class KernelBrowser:
-    def __init__(self, env: dict[str, str]) -> None:
+    """``renders``: the browser runs a form's page, which says "ready" once drawn (a jupyter_client
+    script that draws nothing passes False). ``serial``: the kernel takes comms only between cells."""
+
+    def __init__(self, env: dict[str, str], *, renders: bool = True, serial: bool = False) -> None:
+        self.renders = renders
         self.km = KernelManager(kernel_name="python3")
-        self.km.kernel_cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        launcher = ["-c", SERIAL_KERNEL] if serial else ["-m", "ipykernel_launcher"]
+        self.km.kernel_spec.argv = [sys.executable, *launcher, "-f", "{connection_file}"]  # this venv's python
         self.km.start_kernel(env={**os.environ, **env})
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -40,7 +59,9 @@ class KernelBrowser:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind == "comm_open":
-                self.models[content["comm_id"]] = dict(content["data"].get("state", {}))
+                state = self.models[content["comm_id"]] = dict(content["data"].get("state", {}))
+                if self.renders and 'event: "ready"' in str(state.get("_esm", "")):
+                    self.send(content["comm_id"], {"event": "ready"})  # what the page does once drawn
             elif kind == "comm_msg" and content["data"].get("method") in ("update", "echo_update"):
                 self.models.setdefault(content["comm_id"], {}).update(content["data"].get("state", {}))
             elif kind == "stream":

@@ -291,8 +291,8 @@ def test_quickstart_mfa_under_the_first_run_typed_key_by_key_with_a_wrong_code(j
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             _open_and_run_all(page, url.format(name="quickstart.ipynb"))
-            connect_cell = page.locator(".jp-CodeCell", has_text='dn.connect("src_sim_power"')
-            run_cell = page.locator(".jp-CodeCell", has_text='dn.run_task("task_sim_bills"')
+            connect_cell = page.locator(".jp-CodeCell", has_text="dn.connect(source_id")
+            run_cell = page.locator(".jp-CodeCell", has_text="dn.run_task(task_id")
 
             # 1. the password, in a masked field under the connect cell, typed with a slip corrected
             form = _active_form(connect_cell, "Password")
@@ -346,11 +346,11 @@ def test_quickstart_mfa_under_the_first_run_typed_key_by_key_with_a_wrong_code(j
 def _gallery_subset() -> nbformat.NotebookNode:
     """The gallery's set-up, its MFA form and its six-field form (two forms on one page)."""
     gallery = nbformat.read(ROOT / "notebooks" / "interactions_gallery.ipynb", 4)
-    wanted = ("import time", 'power = await dn.connect("src_sim_power"', "print(power.ok")
+    wanted = ("# Parameters", "import time", 'power = await dn.connect("src_sim_power"', "print(power.ok")
     wanted += ('dn.connect("src_sim_novel"', "print(novel.ok")
     cells = [c for c in gallery.cells if c.cell_type == "code" and any(w in c.source for w in wanted)]
     cells = [c for c in cells if "respond=" not in c.source]
-    assert len(cells) == 5, [c.source[:60] for c in cells]
+    assert len(cells) == 6, [c.source[:60] for c in cells]
     return nbformat.v4.new_notebook(cells=cells, metadata=gallery.metadata)
 
 

@@ -35,9 +35,9 @@ def _output(cells: list[tuple[str, str]], snippet: str) -> str:
 def test_quickstart_asks_the_mfa_under_the_first_run_only():
     cells = _cells("quickstart.ipynb")
     assert "credentials" in _output(cells, "deck.detect_api()")
-    connect = _output(cells, 'dn.connect("src_sim_power"')
+    connect = _output(cells, "dn.connect(source_id")
     assert "cred_" in connect and "asked" not in connect
-    assert "asked: mfa" in _output(cells, 'dn.run_task("task_sim_bills"')
+    assert "asked: mfa" in _output(cells, "dn.run_task(task_id")
     later = _output(cells, 'dn.run_task("task_sim_statements"')
     assert later.count("reused session") == 2 and "asked" not in later
     assert "asked: [('mfa', 'accepted')]" in _output(cells, 'print("login ok:"')

@@ -12,6 +12,7 @@ from typing import Any
 from deck_nb.client import AsyncDeck, Deck, DeckError
 
 from ._batch_sessions import DEFAULT_SESSION_LIMIT, SESSION_DEPTH, SessionGroups, check_session_limit
+from ._frontend import waiting_mode
 from ._inbox import InboxResponder
 from .jobs import ConnectJob, Job, RunJob, _loop_running
 from .responders import Responder, in_kernel, resolve_responder
@@ -285,7 +286,8 @@ async def run_many(
 
         dashboard = Dashboard(len(specs), f"deck_nb batch of {len(specs)}")
         dashboard.show()
-    default = InboxResponder(dashboard) if (respond is None and dashboard is not None) else None
+    inbox = respond is None and dashboard is not None and waiting_mode() != "fail"  # headless: NoAnswer at once
+    default = InboxResponder(dashboard) if inbox else None
     watcher = EventWatcher(adeck, interval=poll_interval, receiver=webhooks)
     gate = asyncio.Semaphore(concurrency)
     outcomes = [Outcome(i, spec) for i, spec in enumerate(specs)]

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from deck_nb.client import DeckError, Field, Interaction
 from deck_nb.widgets._fields import FieldValueError, attempts_note, is_secret, rule_for
 
+from ._frontend import headless_reason, waiting_mode
 from ._prompt import NoAnswer, Prompt, Responder, in_kernel
 
 ENV_SWITCH = "DECK_NB_RESPONDER"
@@ -219,20 +220,37 @@ class ConsoleResponder(Responder):
         return reader(f"{label}: ")
 
 
+REPLAY_SWITCH = "DECK_NB_REPLAY"
+
+
+def nobody_can_answer(prompt: Prompt, why: str = "") -> str:
+    """What was asked, why nobody can answer here, and every way to answer it (never a value)."""
+    where = f": {why}" if why else ""
+    subject = prompt.title.removesuffix(" needs input") if prompt.title else prompt.kind.replace("_", " ")
+    if prompt.resource_id and prompt.resource_id not in subject:
+        subject += f" {prompt.resource_id}"
+    return (
+        f"{subject} needs input ({prompt.interaction.type}: "
+        f"{', '.join(prompt.interaction.field_names)}) but nobody can answer here{where}; pass respond=... "
+        f"(a dict, a callable, a Responder), set {ENV_SWITCH} (e.g. {ENV_SWITCH}=simulator on the simulator), "
+        f"or replay a recording with {REPLAY_SWITCH}"
+    )
+
+
 class NoResponder(Responder):
     """Where nobody can answer: says what was asked and how to answer it."""
 
+    def __init__(self, why: str = "") -> None:
+        self.why = why
+
     def answer(self, prompt: Prompt) -> dict[str, Any]:
-        raise NoAnswer(
-            f"{prompt.kind} {prompt.resource_id} needs input ({prompt.interaction.type}: "
-            f"{', '.join(prompt.interaction.field_names)}) but nobody can answer here: pass respond=... "
-            f"(a dict, a callable, a Responder) or set {ENV_SWITCH}"
-        )
+        raise NoAnswer(nobody_can_answer(prompt, self.why))
 
 
 def resolve_responder(respond: Any) -> Responder:
     """The responder for ``respond=``: a Responder, a dict, a callable or a name; by default
-    ``DECK_NB_RESPONDER``, else a form in a kernel, the console at a terminal, or nobody."""
+    ``DECK_NB_RESPONDER``, else a form in a kernel with a front end, the console at a terminal,
+    or nobody (which raises ``NoAnswer`` at the first prompt, never waits)."""
     if isinstance(respond, Responder):
         return respond
     if isinstance(respond, Mapping):
@@ -247,6 +265,8 @@ def resolve_responder(respond: Any) -> Responder:
     if switch:
         return _named(switch)
     if in_kernel():
+        if waiting_mode() == "fail":  # papermill, nbconvert, nbval: no front end, so no wait
+            return NoResponder(headless_reason())
         from .widget_responder import WidgetResponder
 
         return WidgetResponder()

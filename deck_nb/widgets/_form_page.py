@@ -135,6 +135,7 @@ function render({ model, el }) {
   showText();
   showErrors();
   showClosed();
+  model.send({ event: "ready" });  // drawn: tells the kernel a front end is there (notebook/_frontend.py)
   return () => {
     for (const name of ["title", "message", "note", "countdown", "attempts"]) model.off(`change:${name}`, onText);
     model.off("change:errors", onErrors);
