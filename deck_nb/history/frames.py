@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._categories import categories
 from ._objects import KINDS, plain, resources_in
 from ._schema import (
     CONNECTION_COLUMNS,
@@ -53,9 +54,19 @@ def typed(rows: list[tuple] | list[list], name: str) -> pd.DataFrame:
             frame[column.name] = pd.to_datetime(micros, unit="us", utc=True)
         elif column.dtype == "float":
             frame[column.name] = values.astype("float64")
+        elif column.dtype == "category":
+            frame[column.name] = as_category(values, column.known)
         else:
             frame[column.name] = values.astype(column.dtype)
     return frame
+
+
+def as_category(values: pd.Series, known: tuple[str, ...]) -> pd.Series:
+    """A categorical whose categories are the known values, then any other value seen (sorted), so
+    frames of different histories concat as categoricals and nothing a newer Deck sends is lost."""
+    present = values.dropna()
+    text = values.where(values.isna(), values.astype(object).map(str)) if len(present) else values
+    return text.astype(pd.CategoricalDtype(categories(known, present.unique())))
 
 
 def journal_rows(journal, name: str) -> list[tuple]:

@@ -21,12 +21,31 @@ from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
 from ._objects import TERMINAL, as_int, as_text, finished_at, links_of, resources_in, ts
-from ._schema import FRAMES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
+from ._schema import FRAMES, INDEXES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
 
 _PATH_KINDS = {"connections": "connection", "task-runs": "task_run", "credentials": "credential", "sessions": "session"}
 _PATH_ID = re.compile(r"^/(connections|task-runs|credentials|sessions)/([^/?]+)")
 # when a credential reached these statuses (Deck sends no dedicated timestamp: its last update then)
 _STATUS_TIMES = {"verified": "verified_at", "invalid": "invalid_at"}
+
+
+_LOGIN_KINDS = ("connection", "credential")
+_LOGIN_PATH = re.compile(r"^/(connections|credentials)(/[^/?]+)?/?$")
+
+
+def _username_in(data: dict[str, Any]) -> str | None:
+    """A credential's own summary names its user (``auth_credentials: {username}``, never a secret)."""
+    summary = data.get("auth_credentials")
+    name = summary.get("username") if isinstance(summary, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _username_sent(call: Any) -> str | None:
+    """The user name a call creating or changing a login sent (Deck never echoes it on connections)."""
+    if getattr(call, "method", None) not in ("POST", "PATCH") or not _LOGIN_PATH.match(getattr(call, "path", "")):
+        return None
+    body = getattr(call, "body", None)
+    return _username_in(body) if isinstance(body, dict) else None
 
 
 @dataclass
@@ -56,6 +75,7 @@ class Journal(Observer):
             self._db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process; see README
         self._db.executescript(SCHEMA)
         self._migrate()
+        self._db.executescript(INDEXES)
         self._lock = threading.RLock()
         self._seen: dict[str, _Seen] = {}
         # the runs and connections frames' rows, kept current in memory (loaded once from the file)
@@ -105,6 +125,20 @@ class Journal(Observer):
         if row is not None:
             self._summary[name][resource_id] = row
 
+    def _refresh_login(self, login_id: str) -> None:
+        """A login's account names changed: its runs' rows name the account too."""
+        self._refresh_summary(self._kind_of(login_id), login_id)
+        runs = self._db.execute(
+            "SELECT id FROM resources WHERE kind = 'task_run' AND (connection_id = ? OR credential_id = ?)",
+            (login_id, login_id),
+        ).fetchall()
+        for (run_id,) in runs:
+            self._refresh_summary("task_run", run_id)
+
+    def _kind_of(self, resource_id: str) -> str:
+        row = self._db.execute("SELECT kind FROM resources WHERE id = ?", (resource_id,)).fetchone()
+        return row[0] if row else ""
+
     def close(self) -> None:
         """Close the file (every record is already committed)."""
         with self._lock:
@@ -113,9 +147,18 @@ class Journal(Observer):
     # -- Observer hooks ----------------------------------------------------------------------
 
     def on_object(self, obj: Any, call: Any = None) -> None:
-        """Journal the resources in whatever a call answered (others are skipped)."""
-        for data in resources_in(obj):
+        """Journal the resources in whatever a call answered (others are skipped), and the user name
+        a login was created with (the request's ``auth_credentials.username``; never its password)."""
+        found = resources_in(obj)
+        for data in found:
             self.observe(data)
+        username = _username_sent(call)
+        logins = [d["id"] for d in found if d["object"] in _LOGIN_KINDS]
+        if username is not None and logins:
+            with self._lock, self._db:
+                for login in logins:
+                    self._db.execute("UPDATE resources SET username = ? WHERE id = ?", (username, login))
+                    self._refresh_login(login)
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         """Journal an error, on the resource its path names."""
@@ -226,11 +269,13 @@ class Journal(Observer):
         if kind == "credential" and status in _STATUS_TIMES and status != seen.status:
             became[_STATUS_TIMES[status]] = ts(data.get(_STATUS_TIMES[status]) or data.get("updated_at")) or now
         session_credential = next((c for _, _, c, _ in links_of(data) if c), None)
+        username = _username_in(data)
+        names = self._names(kind, resource_id)
         self._db.execute(
             """INSERT INTO resources(id, kind, source_id, task_id, connection_id, credential_id, session_id,
                    external_id, status, result, created_at, updated_at, finished_at, verified_at, invalid_at,
-                   runtime_ms, error_type, error_code, error_message, first_seen, last_seen)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   runtime_ms, error_type, error_code, error_message, first_seen, last_seen, username)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET status=excluded.status, result=excluded.result,
                    source_id=coalesce(excluded.source_id, source_id),
                    credential_id=coalesce(excluded.credential_id, credential_id),
@@ -242,7 +287,8 @@ class Journal(Observer):
                    runtime_ms=coalesce(excluded.runtime_ms, runtime_ms),
                    error_type=excluded.error_type, error_code=excluded.error_code,
                    error_message=excluded.error_message, last_seen=excluded.last_seen,
-                   external_id=coalesce(excluded.external_id, external_id)""",
+                   external_id=coalesce(excluded.external_id, external_id),
+                   username=coalesce(excluded.username, username)""",
             (
                 resource_id,
                 kind,
@@ -265,9 +311,18 @@ class Journal(Observer):
                 first.get("message"),
                 now,
                 now,
+                username,
             ),
         )
         seen.status = status
+        if names is not None and names != self._names(kind, resource_id):
+            self._refresh_login(resource_id)
+
+    def _names(self, kind: str, resource_id: str) -> tuple | None:
+        """A login's (external id, user name) as journaled; None for other kinds."""
+        if kind not in _LOGIN_KINDS:
+            return None
+        return self._db.execute("SELECT external_id, username FROM resources WHERE id = ?", (resource_id,)).fetchone()
 
     def _prompt(self, kind, resource_id, data, prompt: dict[str, Any], seen: _Seen, now: float) -> None:
         fields = [f for f in prompt.get("fields") or [] if isinstance(f, dict)]
