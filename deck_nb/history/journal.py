@@ -236,6 +236,8 @@ class Journal(Observer):
         seen.updated = updated if updated is not None else seen.updated
         if status == seen.status and (prompt is None or outcomes.shown_again(prompt, seen.prompt)):
             self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
+            if kind in _LOGIN_KINDS:
+                self._rename(kind, resource_id, data)
             return
         self._record(kind, resource_id, data, status, prompt, seen, now)
         self._refresh_summary(kind, resource_id)
@@ -316,6 +318,17 @@ class Journal(Observer):
         )
         seen.status = status
         if names is not None and names != self._names(kind, resource_id):
+            self._refresh_login(resource_id)
+
+    def _rename(self, kind: str, resource_id: str, data: dict[str, Any]) -> None:
+        """A login whose external id (or user name) changed without a status change (a PATCH)."""
+        before = self._names(kind, resource_id)
+        external = as_text(data.get("external_id")) if "external_id" in data else before and before[0]
+        username = _username_in(data) or (before and before[1])
+        if before is not None and (external, username) != tuple(before):
+            self._db.execute(
+                "UPDATE resources SET external_id = ?, username = ? WHERE id = ?", (external, username, resource_id)
+            )
             self._refresh_login(resource_id)
 
     def _names(self, kind: str, resource_id: str) -> tuple | None:

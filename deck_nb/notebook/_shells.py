@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from deck_nb._clock_hints import hint_for
 from deck_nb.client import AsyncDeck, Deck, WaitTimeout, is_settled
 
 from ._errors import NeedsAwait
@@ -58,9 +59,10 @@ class Deadline:
 
     def expired_error(self, job: Job) -> WaitTimeout:
         what = f"{job.kind.replace('_', ' ')} {job.id or job.card.title}"
+        hint = hint_for(getattr(job._deck, "base_url", None))
         return WaitTimeout(
             f"{what} did not finish within {round(self.timeout, 2):g} s (last seen `{job.status}`); "
-            "wait again (`await job` or job.wait()) to resume it"
+            + (f"{hint}, then wait again" if hint else "wait again (`await job` or job.wait()) to resume it")
         )
 
     def check(self, job: Job) -> None:
