@@ -64,9 +64,10 @@ def typed(rows: list[tuple] | list[list], name: str) -> pd.DataFrame:
 def as_category(values: pd.Series, known: tuple[str, ...]) -> pd.Series:
     """A categorical whose categories are the known values, then any other value seen (sorted), so
     frames of different histories concat as categoricals and nothing a newer Deck sends is lost."""
-    present = values.dropna()
-    text = values.where(values.isna(), values.astype(object).map(str)) if len(present) else values
-    return text.astype(pd.CategoricalDtype(categories(known, present.unique())))
+    seen = values.dropna().unique()
+    if any(not isinstance(v, str) for v in seen):  # the journal keeps text; anything else is kept as text
+        values = values.where(values.isna(), values.astype(object).map(str))
+    return values.astype(pd.CategoricalDtype(categories(known, seen)))
 
 
 def journal_rows(journal, name: str) -> list[tuple]:
