@@ -41,6 +41,9 @@ def test_runs_and_logins_name_their_account_and_never_the_password(sim, journal,
         runs = [dn.run_task("task_sim_bills", job, {"months": 1}, deck=deck) for job in logins]
         for run in runs:
             run.wait(20)
+        served = dn.credentials_frame(deck.credentials.list()) if api == "credentials" else None
+    if served is not None:  # from the server's side too: a credential's summary names its user
+        assert sorted(served["username"]) == ["ada", "bob"] and served["username"].dtype == "string"
     history = History([journal])
     frame = history.runs.set_index("id")
     assert frame.loc[runs[0].id, ["username", "external_id"]].tolist() == ["ada", "client-7"]
