@@ -20,32 +20,24 @@ from typing import Any
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
-from ._objects import TERMINAL, as_int, as_text, finished_at, links_of, resources_in, ts
+from ._objects import (
+    LOGIN_KINDS,
+    TERMINAL,
+    as_int,
+    as_text,
+    finished_at,
+    links_of,
+    resources_in,
+    ts,
+    username_in,
+    username_sent,
+)
 from ._schema import FRAMES, INDEXES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
 
 _PATH_KINDS = {"connections": "connection", "task-runs": "task_run", "credentials": "credential", "sessions": "session"}
 _PATH_ID = re.compile(r"^/(connections|task-runs|credentials|sessions)/([^/?]+)")
 # when a credential reached these statuses (Deck sends no dedicated timestamp: its last update then)
 _STATUS_TIMES = {"verified": "verified_at", "invalid": "invalid_at"}
-
-
-_LOGIN_KINDS = ("connection", "credential")
-_LOGIN_PATH = re.compile(r"^/(connections|credentials)(/[^/?]+)?/?$")
-
-
-def _username_in(data: dict[str, Any]) -> str | None:
-    """A credential's own summary names its user (``auth_credentials: {username}``, never a secret)."""
-    summary = data.get("auth_credentials")
-    name = summary.get("username") if isinstance(summary, dict) else None
-    return name if isinstance(name, str) and name else None
-
-
-def _username_sent(call: Any) -> str | None:
-    """The user name a call creating or changing a login sent (Deck never echoes it on connections)."""
-    if getattr(call, "method", None) not in ("POST", "PATCH") or not _LOGIN_PATH.match(getattr(call, "path", "")):
-        return None
-    body = getattr(call, "body", None)
-    return _username_in(body) if isinstance(body, dict) else None
 
 
 @dataclass
@@ -152,8 +144,8 @@ class Journal(Observer):
         found = resources_in(obj)
         for data in found:
             self.observe(data)
-        username = _username_sent(call)
-        logins = [d["id"] for d in found if d["object"] in _LOGIN_KINDS]
+        username = username_sent(call)
+        logins = [d["id"] for d in found if d["object"] in LOGIN_KINDS]
         if username is not None and logins:
             with self._lock, self._db:
                 for login in logins:
@@ -236,7 +228,7 @@ class Journal(Observer):
         seen.updated = updated if updated is not None else seen.updated
         if status == seen.status and (prompt is None or outcomes.shown_again(prompt, seen.prompt)):
             self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
-            if kind in _LOGIN_KINDS:
+            if kind in LOGIN_KINDS:
                 self._rename(kind, resource_id, data)
             return
         self._record(kind, resource_id, data, status, prompt, seen, now)
@@ -271,7 +263,7 @@ class Journal(Observer):
         if kind == "credential" and status in _STATUS_TIMES and status != seen.status:
             became[_STATUS_TIMES[status]] = ts(data.get(_STATUS_TIMES[status]) or data.get("updated_at")) or now
         session_credential = next((c for _, _, c, _ in links_of(data) if c), None)
-        username = _username_in(data)
+        username = username_in(data)
         names = self._names(kind, resource_id)
         self._db.execute(
             """INSERT INTO resources(id, kind, source_id, task_id, connection_id, credential_id, session_id,
@@ -324,7 +316,7 @@ class Journal(Observer):
         """A login whose external id (or user name) changed without a status change (a PATCH)."""
         before = self._names(kind, resource_id)
         external = as_text(data.get("external_id")) if "external_id" in data else before and before[0]
-        username = _username_in(data) or (before and before[1])
+        username = username_in(data) or (before and before[1])
         if before is not None and (external, username) != tuple(before):
             self._db.execute(
                 "UPDATE resources SET external_id = ?, username = ? WHERE id = ?", (external, username, resource_id)
@@ -333,7 +325,7 @@ class Journal(Observer):
 
     def _names(self, kind: str, resource_id: str) -> tuple | None:
         """A login's (external id, user name) as journaled; None for other kinds."""
-        if kind not in _LOGIN_KINDS:
+        if kind not in LOGIN_KINDS:
             return None
         return self._db.execute("SELECT external_id, username FROM resources WHERE id = ?", (resource_id,)).fetchone()
 
