@@ -6,8 +6,9 @@
 Options come from ``@pytest.mark.deck_simulator(clock="real", time_scale=0.01, rate_limit="off")``
 (also ``api="both"|"connections"|"credentials"`` and ``session_limit=25|"off"``, as on
 ``deck_nb.simulator.start``); the default is a manual clock (time moves only on
-``deck_simulator.advance(seconds)``). Servers are shared across tests with the same options
-and reset before each test.
+``deck_simulator.advance(seconds)``, and a job's ``WaitTimeout`` there says so). Servers are
+shared across tests with the same options and reset before each test; during a test, jobs that
+name no client use one of its simulator (closed after the test).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture
 def deck_simulator(request: pytest.FixtureRequest):
-    """A running, freshly reset embedded Deck simulator (a ``SimulatorHandle``)."""
+    """A running, freshly reset embedded Deck simulator (a ``SimulatorHandle``). During the test,
+    jobs that name no client (``dn.run_task(...)``) use a client of this simulator, closed after."""
+    from deck_nb import _clock_hints
+    from deck_nb.client import Deck
+    from deck_nb.notebook.session import swap_default_deck
     from deck_nb.simulator import start
 
     options = _options(request)
@@ -40,7 +45,15 @@ def deck_simulator(request: pytest.FixtureRequest):
         handle = _SERVERS[key] = start(**options)
     else:
         handle.reset()
-    return handle
+    if options.get("clock") == "manual":  # a wait that runs out says why: nothing moves unless advanced
+        _clock_hints.mark_manual(handle.base_url)
+    deck = Deck(api_key=handle.api_key, base_url=handle.base_url)
+    previous = swap_default_deck(deck)
+    try:
+        yield handle
+    finally:
+        swap_default_deck(previous)
+        deck.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,6 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from deck_nb import _clock_hints
+
     for handle in _SERVERS.values():
+        _clock_hints.unmark(handle.base_url)
         handle.stop()
     _SERVERS.clear()

@@ -9,6 +9,7 @@ import pytest
 
 import deck_nb as dn
 from deck_nb.notebook import InboxResponder, run_many
+from deck_nb.notebook.batch import FRAME_COLUMNS
 from deck_nb.widgets import Dashboard
 
 # prompts stay open 12 s here (120 s scaled): a loaded machine still answers them in time
@@ -43,23 +44,11 @@ def test_a_batch_runs_everything_with_failures_isolated_and_few_requests(deck, s
     assert result.event_polls < 60  # one request per tick, whatever the number of runs
     assert sim.stats()["rate_limited"] == 0
     frame = result.frame
-    assert frame["ok"].sum() == 30 and list(frame.columns) == [
-        "index",
-        "kind",
-        "source",
-        "task",
-        "connection_id",
-        "run_id",
-        "status",
-        "ok",
-        "seconds",
-        "error_code",
-        "error",
-    ]
+    assert frame["ok"].sum() == 30 and list(frame.columns) == FRAME_COLUMNS
     codes = frame["error_code"]
     assert codes.isna().sum() == 30 and codes.tolist()[30:] == ["auth_invalid", "source_error"]
-    assert set(frame["source"]) == {"src_sim_mobile", "src_sim_power"} and (frame["seconds"] > 0).all()
-    assert frame.loc[30, ["source", "task"]].tolist() == ["src_sim_power", "task_sim_bills"]
+    assert set(frame["source_id"]) == {"src_sim_mobile", "src_sim_power"} and (frame["duration_s"] > 0).all()
+    assert frame.loc[30, ["source_id", "task_id", "username"]].tolist() == ["src_sim_power", "task_sim_bills", "bad"]
 
 
 def test_batch_items_are_checked_before_anything_starts(deck, sim):

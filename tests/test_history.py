@@ -58,8 +58,10 @@ def test_frames_have_stable_columns_and_dtypes(deck, journal):
     runs = h.runs
     assert str(runs["created_at"].dtype) == "datetime64[us, UTC]"
     assert str(runs["finished_at"].dtype) == "datetime64[us, UTC]"
-    for name in ("task_id", "source_id", "status", "result", "error_type", "error_code"):
+    for name in ("status", "result", "api", "error_type", "error_code"):
         assert isinstance(runs[name].dtype, pd.CategoricalDtype), name
+    for name in ("task_id", "source_id", "username", "external_id"):  # open sets: text, so histories concat
+        assert runs[name].dtype == "string", name
     for name in ("interactions", "attempts"):
         assert str(runs[name].dtype) == "Int64"
     assert runs["duration_s"].dtype == "float64" and runs["id"].dtype == "string"

@@ -128,7 +128,7 @@ def test_credentials_and_sessions_frames_have_one_row_each_with_the_documented_d
         }
     ]
     for frame, times, categories, counts in (
-        (creds, ("created_at", "verified_at", "invalid_at"), ("source_id", "status"), ("runs",)),
+        (creds, ("created_at", "verified_at", "invalid_at"), ("status",), ("runs",)),
         (sessions, ("created_at", "ended_at"), ("status",), ("runs",)),
     ):
         assert frame["id"].dtype == "string"

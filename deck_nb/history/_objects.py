@@ -5,6 +5,7 @@ Unknown objects are skipped, never crashed on."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -96,3 +97,22 @@ def as_text(value: Any) -> str | None:
 
 def as_int(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+LOGIN_KINDS = ("connection", "credential")
+_LOGIN_PATH = re.compile(r"^/(connections|credentials)(/[^/?]+)?/?$")
+
+
+def username_in(data: dict[str, Any]) -> str | None:
+    """A credential's own summary names its user (``auth_credentials: {username}``, never a secret)."""
+    summary = data.get("auth_credentials")
+    name = summary.get("username") if isinstance(summary, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def username_sent(call: Any) -> str | None:
+    """The user name a call creating or changing a login sent (Deck never echoes it on connections)."""
+    if getattr(call, "method", None) not in ("POST", "PATCH") or not _LOGIN_PATH.match(getattr(call, "path", "")):
+        return None
+    body = getattr(call, "body", None)
+    return username_in(body) if isinstance(body, dict) else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import _categories as K
+
 # resources: one row per connection, task run, credential or session; added columns are migrated
 RESOURCE_COLUMNS: dict[str, str] = {
     "id": "TEXT PRIMARY KEY",
@@ -19,6 +21,7 @@ RESOURCE_COLUMNS: dict[str, str] = {
     "credential_id": "TEXT",
     "session_id": "TEXT",
     "external_id": "TEXT",
+    "username": "TEXT",  # the login's user name as the analyst gave it (never a password)
     "status": "TEXT",
     "result": "TEXT",
     "created_at": "REAL",
@@ -55,17 +58,24 @@ CREATE INDEX IF NOT EXISTS interactions_by_resource ON interactions(resource_id)
 CREATE INDEX IF NOT EXISTS run_links_by_session ON run_links(session_id);
 CREATE INDEX IF NOT EXISTS run_links_by_credential ON run_links(credential_id);
 """
+# on columns a file of an older deck_nb may lack: made once the journal has migrated it
+INDEXES = """
+CREATE INDEX IF NOT EXISTS resources_by_connection ON resources(connection_id);
+CREATE INDEX IF NOT EXISTS resources_by_credential ON resources(credential_id);
+"""
 
 
 @dataclass(frozen=True)
 class Column:
     """One frame column: ``sql`` computes it (over ``r``, the frame's table), ``dtype`` types it.
-    ``observed``: known only by watching a resource over time, so NA in frames built from API objects."""
+    ``observed``: known only by watching a resource over time, so NA in frames built from API objects.
+    ``known``: a category column's documented values (its categories, with any newer value kept)."""
 
     name: str
     dtype: str  # "string" | "category" | "time" | "float" | "Int64"
     sql: str = ""
     observed: bool = False
+    known: tuple[str, ...] = ()
 
     @property
     def expression(self) -> str:
@@ -93,7 +103,11 @@ class Frame:
 
 
 S, C, T, F, N = "string", "category", "time", "float", "Int64"
-_ERROR = (Column("error_type", C), Column("error_code", C), Column("error_message", S))
+_ERROR = (
+    Column("error_type", C, known=K.ERROR_TYPES),
+    Column("error_code", C, known=K.ERROR_CODES),
+    Column("error_message", S),
+)
 _OBSERVED = (
     Column("interactions", N, observed=True),
     Column("interaction_types", S, observed=True),
@@ -104,19 +118,23 @@ API = (
     "CASE WHEN r.connection_id IS NOT NULL THEN 'connections' "
     "WHEN r.credential_id IS NOT NULL OR r.session_id IS NOT NULL THEN 'credentials' END"
 )
+# a run names its account through its login (a connection, or the credential it ran with)
+_LOGIN = "(SELECT l.{} FROM resources l WHERE l.id = coalesce(r.connection_id, r.credential_id))"
 
 FRAMES: dict[str, Frame] = {
     "runs": Frame(
         (
             Column("id", S),
-            Column("task_id", C),
-            Column("source_id", C),
-            Column("api", C, API),
+            Column("task_id", S),
+            Column("source_id", S),
+            Column("api", C, API, known=K.APIS),
             Column("connection_id", S),
             Column("credential_id", S),
             Column("session_id", S),
-            Column("status", C),
-            Column("result", C),
+            Column("username", S, _LOGIN.format("username")),
+            Column("external_id", S, _LOGIN.format("external_id")),
+            Column("status", C, known=K.RUN_STATUSES),
+            Column("result", C, known=K.RESULTS),
             Column("created_at", T),
             Column("finished_at", T),
             Column("duration_s", F, "r.finished_at - r.created_at"),
@@ -131,9 +149,10 @@ FRAMES: dict[str, Frame] = {
     "connections": Frame(
         (
             Column("id", S),
-            Column("source_id", C),
+            Column("source_id", S),
+            Column("username", S),
             Column("external_id", S),
-            Column("status", C),
+            Column("status", C, known=K.CONNECTION_STATUSES),
             Column("created_at", T),
             Column("finished_at", T),
             Column("duration_s", F, "r.finished_at - r.created_at"),
@@ -147,9 +166,10 @@ FRAMES: dict[str, Frame] = {
     "credentials": Frame(
         (
             Column("id", S),
-            Column("source_id", C),
+            Column("source_id", S),
+            Column("username", S),
             Column("external_id", S),
-            Column("status", C),
+            Column("status", C, known=K.CREDENTIAL_STATUSES),
             Column("created_at", T),
             Column("verified_at", T),
             Column("invalid_at", T),
@@ -168,7 +188,7 @@ FRAMES: dict[str, Frame] = {
                 "coalesce(r.credential_id, (SELECT l.credential_id FROM run_links l WHERE l.session_id = r.id "
                 "AND l.credential_id IS NOT NULL LIMIT 1))",
             ),
-            Column("status", C),
+            Column("status", C, known=K.SESSION_STATUSES),
             Column("created_at", T),
             Column("ended_at", T, "r.finished_at"),
             Column("runs", N, "(SELECT count(*) FROM run_links l WHERE l.session_id = r.id)"),
@@ -180,11 +200,11 @@ FRAMES: dict[str, Frame] = {
     ),
     "interactions": Frame(
         (
-            Column("resource_kind", C),
+            Column("resource_kind", C, known=K.RESOURCE_KINDS),
             Column("resource_id", S),
-            Column("source_id", C),
-            Column("task_id", C),
-            Column("type", C),
+            Column("source_id", S),
+            Column("task_id", S),
+            Column("type", C, known=K.INTERACTION_TYPES),
             Column("message", S),
             Column("field_names", S),
             Column("field_types", S),
@@ -195,7 +215,7 @@ FRAMES: dict[str, Frame] = {
             Column("expires_at", T),
             Column("time_to_answer_s", F, "r.answered_at - r.shown_at"),
             Column("submissions", N),
-            Column("outcome", C),
+            Column("outcome", C, known=K.OUTCOMES),
         ),
         "interactions r",
         order="r.row",
@@ -203,16 +223,16 @@ FRAMES: dict[str, Frame] = {
     "errors": Frame(
         (
             Column("at", T),
-            Column("origin", C),
-            Column("resource_kind", C),
+            Column("origin", C, known=K.ORIGINS),
+            Column("resource_kind", C, known=K.RESOURCE_KINDS),
             Column("resource_id", S),
-            Column("type", C),
-            Column("code", C),
+            Column("type", C, known=K.ERROR_TYPES),
+            Column("code", C, known=K.ERROR_CODES),
             Column("field", S),
             Column("message", S),
             Column("status_code", N),
             Column("request_id", S),
-            Column("method", C),
+            Column("method", C, known=K.METHODS),
             Column("path", S),
         ),
         "errors r",
@@ -222,10 +242,10 @@ FRAMES: dict[str, Frame] = {
         (
             Column("seq", N),
             Column("at", T),
-            Column("kind", C),
-            Column("resource_kind", C),
+            Column("kind", C, known=K.EVENT_KINDS),
+            Column("resource_kind", C, known=K.RESOURCE_KINDS),
             Column("resource_id", S),
-            Column("status", C),
+            Column("status", C, known=K.ANY_STATUS),
             Column("detail", S),
         ),
         "timeline r",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._categories import categories
 from ._objects import KINDS, plain, resources_in
 from ._schema import (
     CONNECTION_COLUMNS,
@@ -53,9 +54,20 @@ def typed(rows: list[tuple] | list[list], name: str) -> pd.DataFrame:
             frame[column.name] = pd.to_datetime(micros, unit="us", utc=True)
         elif column.dtype == "float":
             frame[column.name] = values.astype("float64")
+        elif column.dtype == "category":
+            frame[column.name] = as_category(values, column.known)
         else:
             frame[column.name] = values.astype(column.dtype)
     return frame
+
+
+def as_category(values: pd.Series, known: tuple[str, ...]) -> pd.Series:
+    """A categorical whose categories are the known values, then any other value seen (sorted), so
+    frames of different histories concat as categoricals and nothing a newer Deck sends is lost."""
+    seen = values.dropna().unique()
+    if any(not isinstance(v, str) for v in seen):  # the journal keeps text; anything else is kept as text
+        values = values.where(values.isna(), values.astype(object).map(str))
+    return values.astype(pd.CategoricalDtype(categories(known, seen)))
 
 
 def journal_rows(journal, name: str) -> list[tuple]:
@@ -131,10 +143,14 @@ def sessions_frame(sessions: Any) -> pd.DataFrame:
     return _server_frame("sessions", sessions)
 
 
+OUTPUT_FRONT = ["run_id", "task_id", "source_id", "item"]
+
+
 def outputs_frame(runs: Any) -> pd.DataFrame:
     """Flatten task outputs (bills, transactions, usage rows) into one tidy table, the run id beside
-    each row; scalar output fields (e.g. ``account_id``) repeat on every row of their run."""
-    frames = []
+    each row; scalar output fields (e.g. ``account_id``) repeat on every row of their run. Typed like
+    the history's frames: whole numbers ``Int64``, dates tz-aware UTC, text ``string``."""
+    records: list[dict[str, Any]] = []
     for raw in _unwrap(runs):
         obj = plain(raw)
         if obj is None:
@@ -142,25 +158,49 @@ def outputs_frame(runs: Any) -> pd.DataFrame:
         output = obj.get("output")
         if not isinstance(output, dict):
             continue
-        lists = {k: v for k, v in output.items() if isinstance(v, list)}
         scalars = {k: v for k, v in output.items() if not isinstance(v, list | dict)}
         ident = {"run_id": obj.get("id"), "task_id": obj.get("task_id"), "source_id": obj.get("source_id")}
-        for name, items in lists.items():
-            rows = [item if isinstance(item, dict) else {"value": item} for item in items]
-            frame = pd.json_normalize(rows) if rows else pd.DataFrame()
-            for key, value in {**ident, "item": name, **scalars}.items():
-                frame[key] = value
-            frames.append(frame)
-    if not frames:
-        return pd.DataFrame(columns=["run_id", "task_id", "source_id", "item"])
-    frame = pd.concat(frames, ignore_index=True)
-    front = ["run_id", "task_id", "source_id", "item"]
-    frame = frame[front + [c for c in frame.columns if c not in front]]
-    for name in ("task_id", "source_id", "item"):
-        frame[name] = frame[name].astype("category")
-    for name in [c for c in frame.columns if c.endswith("_date") or c == "date"]:
-        frame[name] = pd.to_datetime(frame[name], errors="coerce")
-    return frame
+        for name, items in output.items():
+            if isinstance(items, list):
+                for item in items:
+                    row = _flat(item) if isinstance(item, dict) else {"value": item}
+                    records.append({**row, **ident, "item": name, **scalars})
+    columns = list(dict.fromkeys(c for r in records for c in r))
+    columns = OUTPUT_FRONT + [c for c in columns if c not in OUTPUT_FRONT]
+    return pd.DataFrame({c: _output_column(c, [r.get(c) for r in records]) for c in columns}, columns=columns)
+
+
+def _flat(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted columns (``address.city``), as ``pd.json_normalize`` names them."""
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _output_column(name: str, values: list[Any]) -> pd.Series:
+    present = [v for v in values if v is not None]
+    if name in ("task_id", "source_id", "item", "run_id") or (
+        present and all(isinstance(v, str) for v in present) and not _is_date(name)
+    ):
+        return pd.Series(values, dtype="string")
+    if _is_date(name):
+        return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", utc=True, format="mixed")
+    if present and all(isinstance(v, bool) for v in present):
+        return pd.Series(values, dtype="boolean")
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pd.Series(values, dtype="Int64")
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pd.Series([float("nan") if v is None else v for v in values], dtype="float64")
+    return pd.Series(values, dtype=object)
+
+
+def _is_date(name: str) -> bool:
+    last = name.rsplit(".", 1)[-1]
+    return last == "date" or last.endswith("_date") or last.endswith("_at")
 
 
 def detail(frame: pd.DataFrame) -> pd.DataFrame:

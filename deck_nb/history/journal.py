@@ -20,8 +20,19 @@ from typing import Any
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
-from ._objects import TERMINAL, as_int, as_text, finished_at, links_of, resources_in, ts
-from ._schema import FRAMES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
+from ._objects import (
+    LOGIN_KINDS,
+    TERMINAL,
+    as_int,
+    as_text,
+    finished_at,
+    links_of,
+    resources_in,
+    ts,
+    username_in,
+    username_sent,
+)
+from ._schema import FRAMES, INDEXES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
 
 _PATH_KINDS = {"connections": "connection", "task-runs": "task_run", "credentials": "credential", "sessions": "session"}
 _PATH_ID = re.compile(r"^/(connections|task-runs|credentials|sessions)/([^/?]+)")
@@ -56,6 +67,7 @@ class Journal(Observer):
             self._db.execute("PRAGMA synchronous=NORMAL")  # survives a killed process; see README
         self._db.executescript(SCHEMA)
         self._migrate()
+        self._db.executescript(INDEXES)
         self._lock = threading.RLock()
         self._seen: dict[str, _Seen] = {}
         # the runs and connections frames' rows, kept current in memory (loaded once from the file)
@@ -105,6 +117,20 @@ class Journal(Observer):
         if row is not None:
             self._summary[name][resource_id] = row
 
+    def _refresh_login(self, login_id: str) -> None:
+        """A login's account names changed: its runs' rows name the account too."""
+        self._refresh_summary(self._kind_of(login_id), login_id)
+        runs = self._db.execute(
+            "SELECT id FROM resources WHERE kind = 'task_run' AND (connection_id = ? OR credential_id = ?)",
+            (login_id, login_id),
+        ).fetchall()
+        for (run_id,) in runs:
+            self._refresh_summary("task_run", run_id)
+
+    def _kind_of(self, resource_id: str) -> str:
+        row = self._db.execute("SELECT kind FROM resources WHERE id = ?", (resource_id,)).fetchone()
+        return row[0] if row else ""
+
     def close(self) -> None:
         """Close the file (every record is already committed)."""
         with self._lock:
@@ -113,9 +139,18 @@ class Journal(Observer):
     # -- Observer hooks ----------------------------------------------------------------------
 
     def on_object(self, obj: Any, call: Any = None) -> None:
-        """Journal the resources in whatever a call answered (others are skipped)."""
-        for data in resources_in(obj):
+        """Journal the resources in whatever a call answered (others are skipped), and the user name
+        a login was created with (the request's ``auth_credentials.username``; never its password)."""
+        found = resources_in(obj)
+        for data in found:
             self.observe(data)
+        username = username_sent(call)
+        logins = [d["id"] for d in found if d["object"] in LOGIN_KINDS]
+        if username is not None and logins:
+            with self._lock, self._db:
+                for login in logins:
+                    self._db.execute("UPDATE resources SET username = ? WHERE id = ?", (username, login))
+                    self._refresh_login(login)
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         """Journal an error, on the resource its path names."""
@@ -193,6 +228,8 @@ class Journal(Observer):
         seen.updated = updated if updated is not None else seen.updated
         if status == seen.status and (prompt is None or outcomes.shown_again(prompt, seen.prompt)):
             self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
+            if kind in LOGIN_KINDS:
+                self._rename(kind, resource_id, data)
             return
         self._record(kind, resource_id, data, status, prompt, seen, now)
         self._refresh_summary(kind, resource_id)
@@ -226,11 +263,13 @@ class Journal(Observer):
         if kind == "credential" and status in _STATUS_TIMES and status != seen.status:
             became[_STATUS_TIMES[status]] = ts(data.get(_STATUS_TIMES[status]) or data.get("updated_at")) or now
         session_credential = next((c for _, _, c, _ in links_of(data) if c), None)
+        username = username_in(data)
+        names = self._names(kind, resource_id)
         self._db.execute(
             """INSERT INTO resources(id, kind, source_id, task_id, connection_id, credential_id, session_id,
                    external_id, status, result, created_at, updated_at, finished_at, verified_at, invalid_at,
-                   runtime_ms, error_type, error_code, error_message, first_seen, last_seen)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   runtime_ms, error_type, error_code, error_message, first_seen, last_seen, username)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET status=excluded.status, result=excluded.result,
                    source_id=coalesce(excluded.source_id, source_id),
                    credential_id=coalesce(excluded.credential_id, credential_id),
@@ -242,7 +281,8 @@ class Journal(Observer):
                    runtime_ms=coalesce(excluded.runtime_ms, runtime_ms),
                    error_type=excluded.error_type, error_code=excluded.error_code,
                    error_message=excluded.error_message, last_seen=excluded.last_seen,
-                   external_id=coalesce(excluded.external_id, external_id)""",
+                   external_id=coalesce(excluded.external_id, external_id),
+                   username=coalesce(excluded.username, username)""",
             (
                 resource_id,
                 kind,
@@ -265,9 +305,29 @@ class Journal(Observer):
                 first.get("message"),
                 now,
                 now,
+                username,
             ),
         )
         seen.status = status
+        if names is not None and names != self._names(kind, resource_id):
+            self._refresh_login(resource_id)
+
+    def _rename(self, kind: str, resource_id: str, data: dict[str, Any]) -> None:
+        """A login whose external id (or user name) changed without a status change (a PATCH)."""
+        before = self._names(kind, resource_id)
+        external = as_text(data.get("external_id")) if "external_id" in data else before and before[0]
+        username = username_in(data) or (before and before[1])
+        if before is not None and (external, username) != tuple(before):
+            self._db.execute(
+                "UPDATE resources SET external_id = ?, username = ? WHERE id = ?", (external, username, resource_id)
+            )
+            self._refresh_login(resource_id)
+
+    def _names(self, kind: str, resource_id: str) -> tuple | None:
+        """A login's (external id, user name) as journaled; None for other kinds."""
+        if kind not in LOGIN_KINDS:
+            return None
+        return self._db.execute("SELECT external_id, username FROM resources WHERE id = ?", (resource_id,)).fetchone()
 
     def _prompt(self, kind, resource_id, data, prompt: dict[str, Any], seen: _Seen, now: float) -> None:
         fields = [f for f in prompt.get("fields") or [] if isinstance(f, dict)]

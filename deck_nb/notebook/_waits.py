@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+from deck_nb._clock_hints import hint_for
 from deck_nb.client import WaitTimeout
 
 
@@ -26,9 +27,10 @@ class Deadline:
 
     def expired_error(self, job: Any) -> WaitTimeout:
         what = f"{job.kind.replace('_', ' ')} {job.id or job.card.title}"
+        hint = hint_for(getattr(job._deck, "base_url", None))
         return WaitTimeout(
             f"{what} did not finish within {round(self.timeout, 2):g} s (last seen `{job.status}`); "
-            "wait again (`await job` or job.wait()) to resume it"
+            + (f"{hint}, then wait again" if hint else "wait again (`await job` or job.wait()) to resume it")
         )
 
     def expired(self) -> bool:

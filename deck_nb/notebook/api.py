@@ -59,7 +59,8 @@ def run_task(
 ) -> RunJob:
     """Start ``task_id`` with a login — the job ``dn.connect`` returned, or a Connection / Credential
     (or its id) — and return its job, to finish like a connection's (``await run`` or
-    ``run.wait()``). By default the run is answered by the same responder as the job it is given.
+    ``run.wait()``). By default the run is answered by the same responder as the job it is given
+    (on the current API the login's MFA arrives on the run); the card says so unless that is a form.
     A login job that has not finished yet (Run All, papermill: nobody awaited it) is waited for
     first; if it fails, the run is not created and the error says why.
 
@@ -82,6 +83,8 @@ def run_task(
     responder = connection.responder if inherit else resolve_responder(respond)
     login = connection if isinstance(connection, Job | Session) else login_id
     job = RunJob(client, responder, task_id=task_id, connection_id=login_id, input=input, login=login, session=session)
+    if inherit and not responder.needs_await:  # said on the card: the connection's answers go on here
+        job.notes.append(f"its questions go to {connection.card.title}'s responder (respond= to change)")
     if not loop_running():
         start_sync(job)
     start_in_background(job)

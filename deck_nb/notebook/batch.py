@@ -11,6 +11,7 @@ from typing import Any
 
 from deck_nb.client import AsyncDeck, Deck, DeckError
 
+from ._batch_frame import FRAME_COLUMNS, batch_frame  # noqa: F401
 from ._batch_sessions import DEFAULT_SESSION_LIMIT, SESSION_DEPTH, SessionGroups, check_session_limit
 from ._frontend import waiting_mode
 from ._inbox import InboxResponder
@@ -137,21 +138,6 @@ class Outcome:
         }
 
 
-FRAME_COLUMNS = [
-    "index",
-    "kind",
-    "source",
-    "task",
-    "connection_id",
-    "run_id",
-    "status",
-    "ok",
-    "seconds",
-    "error_code",
-    "error",
-]
-
-
 class BatchResult(list):
     """The outcomes, in the order given; ``.frame`` tabulates them; ``.history`` has the frames."""
 
@@ -164,31 +150,9 @@ class BatchResult(list):
 
     @property
     def frame(self):
-        """One row per item: what, how it ended, how long it took. Usernames stay out of frames (as in
-        the history); the live dashboard names them."""
-        import pandas as pd
-
-        rows = []
-        for o in self:
-            described = o.describe()
-            rows.append(
-                {
-                    "index": o.index,
-                    "kind": type(o.spec).__name__.lower(),
-                    "source": described["source"] or None,
-                    "task": described["task"] or None,
-                    "connection_id": o.connection.id if o.connection else None,
-                    "run_id": o.run.id if o.run else None,
-                    "status": o.status,
-                    "ok": o.ok,
-                    "seconds": o.seconds,
-                    "error_code": o.error_code,
-                    "error": o.error or "; ".join(str(e) for e in (o.job.errors if o.job else [])) or None,
-                }
-            )
-        frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
-        frame["status"] = frame["status"].astype("category")
-        return frame
+        """One typed row per item, in the history's column names: what ran, for which account
+        (``username``, ``external_id``: never a secret), how it ended and how long it took."""
+        return batch_frame(self)
 
     @property
     def ids(self) -> set[str]:
