@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from deck_nb.client import AsyncDeck, Connection, Deck, ErrorDetail, TaskRun
+from deck_nb.client._explain import FIX_CONNECTION, failure_words
 from deck_nb.widgets._card_state import CardState
 
 from . import _kernel
@@ -162,7 +163,7 @@ class Job:
     def _note(self, obj: Any) -> str | None:
         """The card's note for a new state (None keeps the current one): the errors once ended."""
         if obj.status in self.TERMINAL:
-            return "; ".join(e.message or e.code or "" for e in obj.errors)
+            return failure_words(obj.errors, answers=len(self.interactions), fix=FIX_CONNECTION)
         return None
 
     def _prompt_title(self, obj: Any) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from deck_nb.client import BadRequestError, Credential, DeckError, Session
+from deck_nb.client._explain import FIX_CREDENTIAL, failure_words
 
 from ._plan import REVIEW, Call
 
@@ -160,15 +161,16 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     job.card.note = job._note(obj) or ""
 
 
-def credential_word(credential: Credential, run: Any = None, *, own: bool = False) -> str:
+def credential_word(credential: Credential, run: Any = None, *, own: bool = False, answers: int = 0) -> str:
     """How a card names a credential's state: stored, verified, or invalid with the reason (``own``:
-    on the credential's own card, without its id)."""
+    on the credential's own card, without its id; ``answers``: prompts answered before the refusal)."""
     status = credential.status
     name = "" if own else f"credential {credential.id} "
     if status == "unverified":
         return f"{name}stored — it is verified by its first run"
     if status == "invalid":
-        reasons = [e for e in (*credential.errors, *(getattr(run, "errors", None) or [])) if e.message or e.code]
-        reason = (reasons[0].message or reasons[0].code) if reasons else "the login was refused"
-        return f"{name}invalid: {reason} — fix it with deck.credentials.update(id, password=...)"
+        errors = [*credential.errors, *(getattr(run, "errors", None) or [])]
+        refused = "the login was refused (its run's card says why)"
+        reason = failure_words(errors, answers=answers, fix=FIX_CREDENTIAL) or refused
+        return f"{name}invalid: {reason}"
     return "" if own and status == "verified" else f"{name}{status}"

@@ -9,6 +9,7 @@ from collections.abc import Generator
 from typing import Any
 
 from deck_nb.client import Connection, Credential, Deck, DeckError, Field, Interaction, TaskRun
+from deck_nb.client._explain import FIX_CREDENTIAL, failure_words
 
 from ._errors import JobFailed, NeedsAwait
 from ._job import Job, _loop_running
@@ -186,10 +187,12 @@ class RunJob(Job):
             parts.insert(0, REVIEW_NOTE)
         elif obj.status == "cancelling":
             parts.insert(0, "cancelling — it ends canceled in a moment")
+        refused = self.credential is not None and self.credential.status == "invalid"
         if self.credential is not None:
-            parts.append(credential_word(self.credential, obj))
-        if obj.status in self.TERMINAL:
-            parts += [e.message or e.code or "" for e in obj.errors]
+            parts.append(credential_word(self.credential, obj, answers=len(self.interactions)))
+        if obj.status in self.TERMINAL:  # a refused login is told once, by the credential's word
+            errors = [e for e in obj.errors if not (refused and e.code == "auth_invalid")]
+            parts.append(failure_words(errors, answers=len(self.interactions), fix=FIX_CREDENTIAL))
         return "; ".join(p for p in parts if p)
 
     def _create(self, deck, password: str):
