@@ -18,6 +18,7 @@ from deck_nb.widgets._card_state import CardState
 
 from . import _kernel
 from ._errors import JobFailed, JobInterrupted, NeedsAwait
+from ._inbox import account_of
 from ._plan import Create
 from ._prompt import Responder, in_kernel
 from ._records import InteractionRecord, record
@@ -167,7 +168,8 @@ class Job:
         return None
 
     def _prompt_title(self, obj: Any) -> str:
-        return f"{self.card.title} needs input"
+        who = account_of(self)  # whose phone code or answer it is
+        return f"{self.card.title} for {who} needs input" if who else f"{self.card.title} needs input"
 
     # -- the two shells ----------------------------------------------------------------------
 

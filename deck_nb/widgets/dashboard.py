@@ -1,5 +1,5 @@
 """The batch dashboard: a bar with the share that succeeded and the share that failed, live counts by
-kind (connections, runs) and status, a table of the latest items, and an inbox where every pending
+kind (credentials or connections, runs) and status, a table of the latest items, and an inbox where every pending
 interaction's form waits, oldest first. Finished items keep no widgets.
 
 Displayed, it carries a one-line ``text/plain`` twin (done/total, ok, failed, elapsed, like tqdm's
@@ -19,7 +19,7 @@ from .card import _COLOURS, tone
 from .form import InteractionForm
 
 RECENT_ROWS = 15
-KINDS = {"connection": "connections", "task_run": "runs", "run": "runs"}
+KINDS = {"credential": "credentials", "connection": "connections", "task_run": "runs", "run": "runs"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class Dashboard:
     def __init__(self, total: int, title: str = "deck_nb batch") -> None:
         self.total = total
         self.title = title
-        self.counts: dict[str, Counter[str]] = {"connections": Counter(), "runs": Counter()}
+        # by what the items are: credentials on Deck's current API, connections on the seed's
+        self.counts: dict[str, Counter[str]] = {"credentials": Counter(), "connections": Counter(), "runs": Counter()}
         self.ok = 0
         self.failed = 0
         self.started = time.monotonic()
