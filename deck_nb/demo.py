@@ -19,7 +19,7 @@ INTERACTION_COLUMNS = ["resource_kind", "type", "attempts_remaining", "time_to_a
 TABLES = {
     "credentials": [
         ("Credentials", "credentials", ["id", "source_id", "status", "runs"]),
-        ("Sessions", "sessions", ["id", "status", "runs"]),  # read from Deck: still idle, for the next run
+        ("Sessions", "sessions", ["id", "status", "runs", "runtime_s"]),  # still idle, for the next run
         ("Runs", "runs", ["id", "task_id", "session_id", "status", "result", "duration_s", "interactions"]),
         ("Interactions", "interactions", ["resource_kind", "type", "time_to_answer_s", "outcome"]),
     ],
@@ -83,12 +83,6 @@ def _failed(what: str, job) -> int:
     return 1
 
 
-def _sessions(dn, deck, runs):
-    """The runs' sessions as Deck has them now (the journal knows their ids, not their state)."""
-    ids = runs["session_id"].dropna().unique() if "session_id" in runs.columns else []
-    return dn.sessions_frame([deck.sessions.retrieve(session_id) for session_id in ids])
-
-
 @contextlib.contextmanager
 def _main_thread_takes_ctrl_c(make_server):
     """Make and enter a server (which starts its thread) with SIGINT blocked, so that thread and every
@@ -147,7 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         _table("Bills", bills[["statement_date", "amount_due", "currency", "usage_kwh", "account_number"]])
         history = dn.history()
         for title, name, columns in TABLES[args.api]:
-            frame = _sessions(dn, deck, history.runs) if name == "sessions" else getattr(history, name)
+            frame = getattr(history, name)
             _table(title, frame[[c for c in columns if c in frame.columns]])
         dn.set_default_deck(None)
     return 0

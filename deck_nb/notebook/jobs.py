@@ -16,6 +16,7 @@ from ._job import Job, _loop_running
 from ._plan import REVIEW, Ask, Call, Create
 from ._prompt import Prompt, Responder
 from ._records import InteractionRecord
+from ._session_read import read_session
 from ._sessions import CREDENTIALS, REVIEW_NOTE, SESSIONS, credential_word, read_credential, start_run
 
 __all__ = ["ConnectJob", "InteractionRecord", "Job", "JobFailed", "NeedsAwait", "RunJob", "_loop_running"]
@@ -176,6 +177,7 @@ class RunJob(Job):
     def _ended(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS:
             yield from read_credential(self, obj)
+            yield from read_session(obj)  # its status and runtime, for history().sessions
 
     def _in_review(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS and self.credential is None:
