@@ -100,3 +100,13 @@ def test_a_notebook_made_in_lab_next_to_the_shipped_ones_is_not_collected(tmp_pa
     assert collected == {f"notebooks/{name}" for name in _shipped()}, listed.stdout
     assert "Untitled" not in listed.stdout
     assert "Untitled.ipynb" not in {p.name for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_kernelspec_is_what_jupyterlab_writes_on_open(path):
+    """JupyterLab rewrites the kernelspec to the kernel's own on open: any other display name makes
+    the notebook open modified (tests/test_browser_place.py sees that dot in the browser)."""
+    from ipykernel.kernelspec import get_kernel_dict
+
+    spec = nbformat.read(path, as_version=4).metadata["kernelspec"]
+    assert spec["display_name"] == get_kernel_dict()["display_name"] and spec["name"] == "python3"
