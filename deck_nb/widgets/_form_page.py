@@ -22,6 +22,14 @@ function keepTheNotebooksPlace(root, el) {
   for (const name of ["mousedown", "pointerdown", "mouseup", "click", "dblclick", "focusin", "focusout"]) {
     root.addEventListener(name, (event) => event.stopPropagation());
   }
+  // The notebook, not told that focus is in a field, would take typed letters as its command-mode
+  // shortcuts (its key handler listens on the document, before the field): keys typed in the form
+  // stop at the window (the field still gets its text: that is the key's default action).
+  const keys = (event) => {
+    if (!root.isConnected) window.removeEventListener("keydown", keys, true);
+    else if (root.contains(event.target)) event.stopPropagation();
+  };
+  window.addEventListener("keydown", keys, true);
   root.addEventListener("submit", () => {
     const notebook = el.closest(".jp-Notebook");
     if (notebook) setTimeout(() => notebook.focus({ preventScroll: true }), 0);

@@ -141,8 +141,27 @@ class Dashboard:
         self._display = display(self, display_id=True)
 
     def update_display(self) -> None:
-        if self._display is not None:
+        """Refresh the displayed output's twins. Once every item has finished, the output becomes the
+        final dashboard as static HTML and text, and the widgets are closed: a saved or exported
+        notebook shows how the batch ended, not a widget placeholder."""
+        if self._display is None:
+            return
+        if self.ended is None or self.forms:
             self._display.update(self)
+            return
+        self._display.update({"text/html": self.html(), "text/plain": self.text()}, raw=True)
+        for widget in (*self.widget.children, self.widget):
+            widget.close()
+
+    def html(self) -> str:
+        """The dashboard as static HTML: title, bar, counts, inbox line and the latest rows."""
+        parts = (f"<b>{html.escape(self.title)}</b>", self.bar.value, self.summary.value, self.inbox_title.value)
+        return (
+            "<div class='deck-nb-dashboard'>"
+            + "".join(f"<div>{p}</div>" for p in parts if p)
+            + self.table.value
+            + "</div>"
+        )
 
     def refresh(self) -> None:
         self.bar.value = self._bar_html()
@@ -198,6 +217,7 @@ class Dashboard:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = self.text()
+        bundle["text/html"] = self.html()
         return bundle
 
     def __repr__(self) -> str:
