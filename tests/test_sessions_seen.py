@@ -43,3 +43,16 @@ def test_a_single_run_leaves_its_session_with_status_and_runtime(deck, journal):
     assert (
         row["runtime_s"] == pytest.approx(served.runtime_ms / 1000) and row["runtime_s"] > sessions.iloc[0]["runtime_s"]
     )
+
+
+def test_a_batch_fills_its_sessions_from_the_event_feed_without_a_read_per_run(deck, journal):
+    result = dn.run_many_sync(
+        [dn.Pull("src_sim_power", "grace", "pw-sessions-2", task_id="task_sim_usage", input={"days": 1})],
+        respond={"code": "123456"},
+        deck=deck,
+        poll_interval=0.05,
+        timeout=60,
+    )
+    assert result[0].ok
+    row = History([journal]).sessions.iloc[0]
+    assert row["status"] == "idle" and row["runtime_s"] > 0

@@ -218,6 +218,7 @@ class Job:
     ) -> Job:
         """The async shell. A batch passes its own client and a settler fed by the event feed."""
         deadline = Deadline(timeout)
+        self._fed_by_events = settle is not None  # a batch's event feed brings its sessions' states
         adeck = adeck or TWINS.get(self._deck)
         self._check_responder(self._deck)
         if show:

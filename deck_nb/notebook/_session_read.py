@@ -12,10 +12,11 @@ from deck_nb.client import DeckError
 from ._plan import Call
 
 
-def read_session(obj: Any) -> Generator[Any, Any, None]:
-    """One GET of the run's session (journaled like every answer); a refusal leaves the run's state."""
+def read_session(job: Any, obj: Any) -> Generator[Any, Any, None]:
+    """One GET of the run's session (journaled like every answer); a refusal leaves the run's state.
+    Not in a batch: its event feed brings the sessions' states without a request per run."""
     session_id = getattr(obj, "session_id", None)
-    if not session_id:
+    if not session_id or getattr(job, "_fed_by_events", False):
         return
     try:
         yield Call(lambda deck: deck.sessions.retrieve(session_id), "read session", (DeckError,))

@@ -177,7 +177,7 @@ class RunJob(Job):
     def _ended(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS:
             yield from read_credential(self, obj)
-            yield from read_session(obj)  # its status and runtime, for history().sessions
+            yield from read_session(self, obj)  # its status and runtime, for history().sessions
 
     def _in_review(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS and self.credential is None:
