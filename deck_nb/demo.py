@@ -8,6 +8,8 @@ connections`` walks the seed's API instead, where the connection itself logs in.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 
 SOURCES = {"src_sim_power": "Acme Power", "src_sim_bank": "Riverside Bank", "src_sim_mobile": "Cloud Mobile"}
@@ -17,7 +19,7 @@ INTERACTION_COLUMNS = ["resource_kind", "type", "attempts_remaining", "time_to_a
 TABLES = {
     "credentials": [
         ("Credentials", "credentials", ["id", "source_id", "status", "runs"]),
-        ("Sessions", "sessions", ["id", "status", "runs"]),  # read from Deck: still idle, for the next run
+        ("Sessions", "sessions", ["id", "status", "runs", "runtime_s"]),  # still idle, for the next run
         ("Runs", "runs", ["id", "task_id", "session_id", "status", "result", "duration_s", "interactions"]),
         ("Interactions", "interactions", ["resource_kind", "type", "time_to_answer_s", "outcome"]),
     ],
@@ -71,15 +73,32 @@ def run(args: argparse.Namespace) -> int:
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
+def _line(job) -> str:
+    """A job as a terminal shows it: the card's one line, not a Python repr."""
+    return job.card.text()
+
+
 def _failed(what: str, job) -> int:
-    print(f"The {what} ended `{job.status}`: {'; '.join(map(str, job.errors))}", file=sys.stderr)
+    print(f"The {what} did not succeed: it ended {job.status}.", file=sys.stderr)
     return 1
 
 
-def _sessions(dn, deck, runs):
-    """The runs' sessions as Deck has them now (the journal knows their ids, not their state)."""
-    ids = runs["session_id"].dropna().unique() if "session_id" in runs.columns else []
-    return dn.sessions_frame([deck.sessions.retrieve(session_id) for session_id in ids])
+@contextlib.contextmanager
+def _main_thread_takes_ctrl_c(make_server):
+    """Make and enter a server (which starts its thread) with SIGINT blocked, so that thread and every
+    thread it starts never take Ctrl-C. Otherwise the kernel may hand SIGINT to the server thread:
+    the prompt's ``input()`` in the main thread is then not interrupted, reads the end of input
+    instead, and the demo ends "No more input" (exit 1) rather than "Stopped." (130)."""
+    blocking = hasattr(signal, "pthread_sigmask")
+    with contextlib.ExitStack() as stack:
+        if blocking:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            entered = stack.enter_context(make_server())
+        finally:
+            if blocking:  # a Ctrl-C pressed meanwhile arrives here, and the stack stops the server
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        yield entered
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -92,7 +111,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     current = args.api == "credentials"
     with (
-        start(time_scale=args.time_scale, api=args.api) as sim,
+        _main_thread_takes_ctrl_c(lambda: start(time_scale=args.time_scale, api=args.api)) as sim,
         dn.Deck(api_key=sim.api_key, base_url=sim.base_url, api=args.api) as deck,
     ):
         dn.set_default_deck(deck)
@@ -101,29 +120,28 @@ def _run(args: argparse.Namespace) -> int:
         hint = "it is answered for you" if args.headless else "try a wrong one first"
         if current:
             print(
-                "Storing a login for Acme Power as `ada`; the first run logs in with it. "
+                "Storing a login for Acme Power as ada; the first run logs in with it. "
                 f"The simulator's MFA code is 123456 ({hint})."
             )
         else:
-            print(f"Connecting to Acme Power as `ada`. The simulator's MFA code is 123456 ({hint}).")
+            print(f"Connecting to Acme Power as ada. The simulator's MFA code is 123456 ({hint}).")
         conn = dn.connect("src_sim_power", username="ada", password="pass_good", respond=responder).wait()
-        print(f"\n{conn!r}")
+        print(f"\n{_line(conn)}")
         if not conn.ok:
             return _failed("login", conn)
-        print(
-            f"\nFetching {args.months} months of bills{' (this run logs in: its MFA is asked now)' if current else ''}…"
-        )
+        months = f"{args.months} month{'s' if args.months != 1 else ''}"
+        print(f"\nFetching {months} of bills{' (this run logs in: its MFA is asked now)' if current else ''}…")
         job = dn.run_task("task_sim_bills", conn, input={"months": args.months}, respond=responder).wait()
-        print(repr(job))
+        print(f"\n{_line(job)}")  # on a line of its own, after a code typed at the prompt
         if current:
-            print(repr(conn))  # the run's login verified the stored credential
+            print(_line(conn))  # the run's login verified the stored credential
         if not job.ok:
             return _failed("run", job)
         bills = dn.outputs_frame(job)
         _table("Bills", bills[["statement_date", "amount_due", "currency", "usage_kwh", "account_number"]])
         history = dn.history()
         for title, name, columns in TABLES[args.api]:
-            frame = _sessions(dn, deck, history.runs) if name == "sessions" else getattr(history, name)
+            frame = getattr(history, name)
             _table(title, frame[[c for c in columns if c in frame.columns]])
         dn.set_default_deck(None)
     return 0

@@ -752,7 +752,8 @@ def build(names: list[str]) -> None:
         if names and name not in names:
             continue
         nb = nbformat.v4.new_notebook(cells=cells)
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        # ipykernel's own display name: JupyterLab rewrites any other on open (the notebook then opens modified)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
         client = NotebookClient(
             nb,
             timeout=300,

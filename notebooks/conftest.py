@@ -5,9 +5,31 @@ again on the seed's API by setting ``DECK_NB_NOTEBOOKS_API=connections``."""
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
+from pathlib import Path
 
 import pytest
+
+HERE = Path(__file__).parent
+
+
+@functools.cache
+def shipped() -> frozenset[str]:
+    """The notebooks the project ships: the ones ``build.py`` writes. Any other notebook here (one a
+    person made in Lab, e.g. ``Untitled.ipynb``) is theirs: pytest does not collect it."""
+    spec = importlib.util.spec_from_file_location("deck_nb_notebooks_build", HERE / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.NOTEBOOKS)
+
+
+def pytest_ignore_collect(collection_path: Path) -> bool | None:
+    if collection_path.suffix == ".ipynb" and collection_path.parent == HERE:
+        return collection_path.name not in shipped() or None
+    return None
+
 
 HEADLESS = {"DECK_NB_RESPONDER": "simulator", "DECK_SIM_TIME_SCALE": "0.05"}
 

@@ -32,7 +32,8 @@ def test_headless_demo_runs_on_the_current_api_by_default():
     assert "(credentials API)" in out
     assert "123456 (it is answered for you)" in out and "try a wrong one" not in out  # nobody types here
     assert "unverified" in out and "verified by its first run" in out  # dn.connect only stored the login
-    assert "completed" in out and re.search(r"ConnectJob .*cred_\w+ · verified", out)  # the run's login verified it
+    assert "completed" in out and re.search(r"^connect src_sim_power cred_\w+ · verified", out, re.M)  # by the run
+    assert_terminal_text(out)
     assert "2026-10-28" in out and "2026-08-28" in out and "2026-07-28" not in out  # 3 months of bills
     for table in ("Bills", "Credentials", "Sessions", "Runs", "Interactions"):
         assert f"\n{table}\n" in out
@@ -43,10 +44,20 @@ def test_headless_demo_runs_on_the_current_api_by_default():
     assert re.search(r"task_run +mfa .* accepted", interactions), interactions  # the login's MFA: on the run
 
 
+def assert_terminal_text(out: str) -> None:
+    """What a terminal shows is plain text: no Python repr, no markdown backticks."""
+    assert not re.search(r"<\w+(Job|Form|Deck)\b", out), out  # e.g. <ConnectJob connect … >
+    assert "`" not in out, [line for line in out.splitlines() if "`" in line]
+    assert re.search(r"^run task_sim_bills trun_\w+ · completed · ", out, re.M), out  # the card's line
+
+
 def test_headless_demo_on_the_seeds_api_prints_the_connections_table():
     result = _demo("--headless", "--months", "3", "--api", "connections")
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert_terminal_text(out)
+    assert re.search(r"^connect src_sim_power conn_\w+ · connected · ", out, re.M), out
+    assert "Fetching 3 months of bills" in out
     assert "(connections API)" in out and "connected" in out and "completed" in out
     assert "2026-10-28" in out and "2026-08-28" in out and "2026-07-28" not in out
     for table in ("Bills", "Connections", "Runs", "Interactions"):
@@ -65,6 +76,8 @@ def test_console_demo_asks_for_the_code_under_the_first_run_and_shows_a_retry():
     assert out.count("2 attempts left") == 1 and "attempt(s)" not in out  # said once, by the source
     interactions = out.split("\nInteractions\n", 1)[1]
     assert "rejected" in interactions and "accepted" in interactions
+    assert_terminal_text(out)
+    assert "\nrun task_sim_bills trun_" in out.split("Verification code: ")[-1]  # not glued to the prompt
     durations = re.findall(r"\b\d+\.\d+\b", out.split("\nRuns\n", 1)[1])
     assert durations and all(len(d.split(".")[1]) <= 2 for d in durations), durations  # rounded
 
@@ -101,6 +114,40 @@ def test_ctrl_c_in_the_demo_ends_with_one_line():
             proc.wait(10)
     assert proc.returncode == 130
     assert err.strip() == "Stopped.", err  # one line, no traceback
+
+
+def test_only_the_main_thread_takes_ctrl_c_while_the_demo_waits_for_a_code():
+    """The race behind "exit 1 instead of 130": the kernel hands SIGINT to any thread that does not
+    block it. If the simulator's server thread took it, the main thread's prompt would read the end
+    of input ("No more input", exit 1). So every other thread blocks SIGINT; the kernel says so."""
+    if not os.path.isdir("/proc/self/task"):
+        import pytest
+
+        pytest.skip("reads thread signal masks from /proc (Linux)")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deck_nb.cli", "demo", "--time-scale", "0.05"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        seen = ""
+        deadline = time.monotonic() + 60
+        while "Verification code" not in seen:
+            assert time.monotonic() < deadline and proc.poll() is None, seen
+            seen += proc.stdout.read(1)
+        masks = {}
+        for tid in os.listdir(f"/proc/{proc.pid}/task"):
+            with open(f"/proc/{proc.pid}/task/{tid}/status") as status:
+                fields = dict(line.split(":\t", 1) for line in status if ":\t" in line)
+            masks[int(tid)] = int(fields["SigBlk"], 16) & (1 << (signal.SIGINT - 1))
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+    assert len(masks) > 1, masks  # the simulator serves from its own thread
+    assert masks.pop(proc.pid) == 0  # the main thread, at the prompt, takes Ctrl-C
+    assert all(masks.values()), masks  # no other thread can
 
 
 def test_bad_options_are_refused():

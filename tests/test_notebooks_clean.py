@@ -1,14 +1,30 @@
-"""Committed notebooks hold no secret: not in any output, not in saved widget state."""
+"""Committed notebooks hold no secret: not in any output, not in saved widget state. Only the shipped
+notebooks (the ones ``notebooks/build.py`` writes) are checked and collected: one a person makes in
+Lab next to them is theirs."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).parent.parent
+
+
+def _shipped() -> list[str]:
+    spec = importlib.util.spec_from_file_location("deck_nb_notebooks_build", ROOT / "notebooks" / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return sorted(module.NOTEBOOKS)
+
+
+NOTEBOOKS = [ROOT / "notebooks" / name for name in _shipped()]
 # every password, code and answer the notebooks use or the simulator responder sends
 SECRETS = ["pass_good", "pass_bad", "123456", "000000", "rex", "simulated"]
 
@@ -62,3 +78,35 @@ def test_widget_outputs_read_as_one_line(path):
                 plain = "".join(data.get("text/plain", ""))
                 assert plain and "\n" not in plain.strip(), plain
                 assert "children=" not in plain and "value=" not in plain, plain  # not a widget's raw repr
+
+
+def test_a_notebook_made_in_lab_next_to_the_shipped_ones_is_not_collected(tmp_path):
+    """A person's Untitled.ipynb in notebooks/ is not run by nbval nor checked here (a copy of the
+    repository's test layout, collected by pytest in a subprocess)."""
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), tmp_path / "notebooks" / "Untitled.ipynb"
+    )
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "notebooks"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    collected = {line.split("::")[0] for line in listed.stdout.splitlines() if "::" in line}
+    assert collected == {f"notebooks/{name}" for name in _shipped()}, listed.stdout
+    assert "Untitled" not in listed.stdout
+    assert "Untitled.ipynb" not in {p.name for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_kernelspec_is_what_jupyterlab_writes_on_open(path):
+    """JupyterLab rewrites the kernelspec to the kernel's own on open: any other display name makes
+    the notebook open modified (tests/test_browser_place.py sees that dot in the browser)."""
+    from ipykernel.kernelspec import get_kernel_dict
+
+    spec = nbformat.read(path, as_version=4).metadata["kernelspec"]
+    assert spec["display_name"] == get_kernel_dict()["display_name"] and spec["name"] == "python3"

@@ -136,3 +136,34 @@ def _user_line(error: BaseException) -> str | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return f"raised at line {line} of your cell" if line else None
+
+
+FIX_CREDENTIAL = "fix it with deck.credentials.update(id, password=...)"
+FIX_CONNECTION = "connect again with the right password"
+
+
+def failure_words(errors: Any, *, answers: int = 0, fix: str = "") -> str:
+    """What a card says about a job's errors: each sentence once, and the source's refusal of a login
+    told apart. ``answers``: how many prompts were answered before it failed. A refusal after answers
+    is a lockout (waiting or the source helps, a new password does not); one before any answer is a
+    wrong username or password (``fix`` says how to store the right one)."""
+    sentences: list[str] = []
+    for error in errors or []:
+        code = getattr(error, "code", None) or (error.get("code") if isinstance(error, dict) else None)
+        message = getattr(error, "message", None) or (error.get("message") if isinstance(error, dict) else None)
+        if code == "auth_invalid":
+            sentences.append(_refused_login(answers, fix))
+        elif message or code:
+            sentences.append(str(message or code))
+    return "; ".join(dict.fromkeys(s for s in sentences if s))
+
+
+def _refused_login(answers: int, fix: str) -> str:
+    if answers > 0:
+        wrong = f"{answers} wrong answer{'s' if answers != 1 else ''}"
+        return (
+            f"locked out: the source refused the login after {wrong} (auth_invalid) — wait before trying "
+            "again, or contact the source to unlock the account"
+        )
+    how = f" — {fix}" if fix else ""
+    return f"the source rejected the username or password (auth_invalid){how}"

@@ -227,7 +227,11 @@ class Journal(Observer):
             return  # an older snapshot (events arrive out of order): never go back in time
         seen.updated = updated if updated is not None else seen.updated
         if status == seen.status and (prompt is None or outcomes.shown_again(prompt, seen.prompt)):
-            self._db.execute("UPDATE resources SET last_seen = ? WHERE id = ?", (now, resource_id))
+            runtime = data.get("runtime_ms")  # a session's runtime grows while it stays idle
+            self._db.execute(
+                "UPDATE resources SET last_seen = ?, runtime_ms = coalesce(?, runtime_ms) WHERE id = ?",
+                (now, runtime if isinstance(runtime, int) else None, resource_id),
+            )
             if kind in LOGIN_KINDS:
                 self._rename(kind, resource_id, data)
             return

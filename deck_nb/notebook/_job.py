@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from deck_nb.client import AsyncDeck, Connection, Deck, ErrorDetail, TaskRun
+from deck_nb.client._explain import FIX_CONNECTION, failure_words
 from deck_nb.widgets._card_state import CardState
 
 from . import _async_shell, _display
 from ._errors import JobFailed, JobInterrupted, JobPending, NeedsAwait
+from ._inbox import account_of
 from ._prompt import Responder, in_kernel
 from ._records import InteractionRecord
 from ._sync_shell import drive_sync
@@ -171,11 +173,12 @@ class Job:
     def _note(self, obj: Any) -> str | None:
         """The card's note for a new state (None keeps the current one): the errors once ended."""
         if obj.status in self.TERMINAL:
-            return "; ".join(e.message or e.code or "" for e in obj.errors)
+            return failure_words(obj.errors, answers=len(self.interactions), fix=FIX_CONNECTION)
         return None
 
     def _prompt_title(self, obj: Any) -> str:
-        return f"{self.card.title} needs input"
+        who = account_of(self)  # whose phone code or answer it is
+        return f"{self.card.title} for {who} needs input" if who else f"{self.card.title} needs input"
 
     # -- the two shells ----------------------------------------------------------------------
 
@@ -224,6 +227,7 @@ class Job:
     ) -> Job:
         """The async shell. A batch passes its own client and a settler fed by the event feed."""
         deadline = Deadline(timeout)
+        self._fed_by_events = settle is not None  # a batch's event feed brings its sessions' states
         adeck = adeck or _async_shell.TWINS.get(self._deck)
         self._check_responder(self._deck)
         if show:

@@ -10,6 +10,7 @@ from collections.abc import Generator
 from typing import Any
 
 from deck_nb.client import BadRequestError, Credential, DeckError, Session
+from deck_nb.client._explain import FIX_CREDENTIAL, failure_words
 
 from .machine import REVIEW, Call
 
@@ -157,17 +158,18 @@ def read_credential(job: RunJob, obj: Any) -> Generator[Any, Any, None]:
     login = job._credential_job
     if login is not None and login.id == credential.id:
         login._observe(credential)
-        asked = [r.type for r in job.interactions]
-        login.machine.say(credential_word(credential, obj, own=True, asked=asked))  # how this run left it
+        login.machine.say(
+            credential_word(credential, obj, own=True, answers=len(job.interactions))
+        )  # how this run left it
     job.machine.say(job._note(obj) or "")
 
 
-def credential_word(credential: Credential, run: Any = None, *, own: bool = False, asked: Any = ()) -> str:
+def credential_word(credential: Credential, run: Any = None, *, own: bool = False, answers: int = 0) -> str:
     """How a card names a credential's state: stored, verified, or invalid with the reason (``own``:
     on the credential's own card, without its id). ``run``: the run that just ended, if any — a
     credential still unverified after it did not get past that run's login, which the card says;
-    ``asked``: what that run asked — a login refused after the source asked for codes was refused for
-    the answers (the password got it that far), so the card does not advise changing the password."""
+    ``answers``: prompts answered before the refusal (a lockout after wrong codes is not a wrong
+    password, so the card does not advise changing it)."""
     status = credential.status
     name = "" if own else f"credential {credential.id} "
     if status == "unverified":
@@ -175,17 +177,11 @@ def credential_word(credential: Credential, run: Any = None, *, own: bool = Fals
         if ended in ("failed", "canceled"):
             return f"{name}not verified: {_login_stopped(run)}; the next run logs in again"
         return f"{name}stored — it is verified by its first run"
-    if status == "invalid" and asked and getattr(run, "status", None) == "failed":
-        what = ", ".join(dict.fromkeys(asked))
-        return (
-            f"{name}invalid: the source ended the login after {len(asked)} answer(s) to its {what} "
-            "(the password was accepted: keep it) — when the source lets you in again, store it anew "
-            "with deck.credentials.update(id, password=...)"
-        )
     if status == "invalid":
-        reasons = [e for e in (*credential.errors, *(getattr(run, "errors", None) or [])) if e.message or e.code]
-        reason = (reasons[0].message or reasons[0].code) if reasons else "the login was refused"
-        return f"{name}invalid: {reason} — fix it with deck.credentials.update(id, password=...)"
+        errors = [*credential.errors, *(getattr(run, "errors", None) or [])]
+        refused = "the login was refused (its run's card says why)"
+        reason = failure_words(errors, answers=answers, fix=FIX_CREDENTIAL) or refused
+        return f"{name}invalid: {reason}"
     return "" if own and status == "verified" else f"{name}{status}"
 
 

@@ -265,7 +265,8 @@ async def run_many(
             return
 
         def moved(job: Job, old: str, new: str) -> None:
-            dashboard.move(job.kind, None if old == "starting" else old, new)
+            kind = "credential" if job.kind == "connection" and job.api == "credentials" else job.kind
+            dashboard.move(kind, None if old == "starting" else old, new)
 
         job.on_change = moved
 

@@ -9,12 +9,14 @@ from collections.abc import Generator
 from typing import Any
 
 from deck_nb.client import Connection, Credential, Deck, DeckError, Field, Interaction, TaskRun
+from deck_nb.client._explain import FIX_CREDENTIAL, failure_words
 
 from ._async_shell import drive_on
 from ._errors import JobFailed, NeedsAwait
 from ._job import Job, _loop_running
 from ._prompt import Prompt, Responder
 from ._records import InteractionRecord
+from ._session_read import read_session
 from ._sessions import CREDENTIALS, REVIEW_NOTE, SESSIONS, credential_word, read_credential, start_run
 from .machine import REVIEW, Ask, Call, Create, Follow
 
@@ -194,6 +196,7 @@ class RunJob(Job):
     def _ended(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS:
             yield from read_credential(self, obj)
+            yield from read_session(self, obj)  # its status and runtime, for history().sessions
 
     def _in_review(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS and self.credential is None:
@@ -205,12 +208,13 @@ class RunJob(Job):
             parts.insert(0, REVIEW_NOTE)
         elif obj.status == "cancelling":
             parts.insert(0, "cancelling — it ends canceled in a moment")
+        refused = self.credential is not None and self.credential.status == "invalid"
         if self.credential is not None:
             ended = obj if obj.status in self.TERMINAL else None
-            parts.append(credential_word(self.credential, ended, asked=[r.type for r in self.interactions]))
-        if obj.status in self.TERMINAL:
-            said = " ".join(parts)
-            parts += [m for m in (e.message or e.code or "" for e in obj.errors) if m not in said]  # once
+            parts.append(credential_word(self.credential, ended, answers=len(self.interactions)))
+        if obj.status in self.TERMINAL:  # a refused login is told once, by the credential's word
+            errors = [e for e in obj.errors if not (refused and e.code == "auth_invalid")]
+            parts.append(failure_words(errors, answers=len(self.interactions), fix=FIX_CREDENTIAL))
         return "; ".join(p for p in parts if p)
 
     def _create(self, deck, password: str):

@@ -14,6 +14,38 @@ function node(tag, className, text) {
   return el;
 }
 
+// The notebook's own selection is the person's: a click, a press or a focus inside the form must not
+// make the form's cell the active one (JupyterLab and Notebook 7 select a cell on mousedown and
+// focusin), or the next Shift+Enter would run that cell again. After Submit, the keyboard goes back
+// to the notebook, so Shift+Enter carries on from where the person was.
+function keepTheNotebooksPlace(root, el) {
+  for (const name of ["mousedown", "pointerdown", "mouseup", "click", "dblclick", "focusin", "focusout"]) {
+    root.addEventListener(name, (event) => event.stopPropagation());
+  }
+  // The notebook, not told that focus is in a field, would take typed letters as its command-mode
+  // shortcuts (its key handler listens on the document, before the field): keys typed in the form
+  // stop at the window (the field still gets its text: that is the key's default action).
+  const keys = (event) => {
+    if (!root.isConnected) window.removeEventListener("keydown", keys, true);
+    else if (root.contains(event.target)) event.stopPropagation();
+  };
+  window.addEventListener("keydown", keys, true);
+  root.addEventListener("submit", () => {
+    const notebook = el.closest(".jp-Notebook");
+    if (notebook) setTimeout(() => notebook.focus({ preventScroll: true }), 0);
+  });
+}
+
+// Run All scrolls to the last cell while a form waits far above: a form that opens is scrolled into
+// view, once (a re-render of the same form, e.g. on reload, leaves the page where it is).
+const shown = new WeakSet();
+function bringIntoView(model, el) {
+  if (shown.has(model) || model.get("closed")) return;
+  shown.add(model);
+  const scroll = () => { if (el.isConnected) el.scrollIntoView({ block: "center", behavior: "auto" }); };
+  requestAnimationFrame(() => setTimeout(scroll, 300));  // after the notebook's own Run All scroll
+}
+
 function render({ model, el }) {
   const uid = Math.random().toString(36).slice(2, 10);
   const root = node("form", "deck-nb-form-page");
@@ -123,6 +155,8 @@ function render({ model, el }) {
     model.send({ event: "submit", values: values() });
   });
   root.addEventListener("keydown", (event) => event.stopPropagation());  // keys are for the fields
+  keepTheNotebooksPlace(root, el);
+  bringIntoView(model, el);
 
   const onText = () => showText();
   const onErrors = () => showErrors();

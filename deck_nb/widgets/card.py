@@ -14,17 +14,22 @@ __all__ = ["_COLOURS", "CardState", "StatusCard", "TextFallbackBox", "tone"]
 
 
 class TextFallbackBox(w.VBox):
-    """A VBox whose ``text/plain`` is a readable line (``text_fn()``), not the widget's repr: a
-    notebook opened untrusted, on GitHub or in a terminal shows that line."""
+    """A VBox whose ``text/plain`` is a readable line (``text_fn()``), not the widget's repr, and whose
+    ``text/html`` is the card as static HTML (``html_fn()``): a notebook opened untrusted, on GitHub,
+    in a terminal or exported shows those, not a widget's placeholder."""
 
-    def __init__(self, children: Any = (), *, text_fn: Any = None, **kwargs: Any) -> None:
+    def __init__(self, children: Any = (), *, text_fn: Any = None, html_fn: Any = None, **kwargs: Any) -> None:
         super().__init__(children, **kwargs)
         self._text_fn = text_fn
+        self._html_fn = html_fn
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
-        if self._text_fn is not None and isinstance(bundle, dict):
-            bundle["text/plain"] = self._text_fn()
+        if isinstance(bundle, dict):
+            if self._text_fn is not None:
+                bundle["text/plain"] = self._text_fn()
+            if self._html_fn is not None:
+                bundle["text/html"] = self._html_fn()
         return bundle
 
     def __repr__(self) -> str:

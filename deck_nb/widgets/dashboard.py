@@ -1,5 +1,5 @@
 """The batch dashboard: a bar with the share that succeeded and the share that failed, live counts by
-kind (connections, runs) and status, a table of the latest items, and an inbox where every pending
+kind (credentials or connections, runs) and status, a table of the latest items, and an inbox where every pending
 interaction's form waits, oldest first. Finished items keep no widgets.
 
 Displayed, it carries a one-line ``text/plain`` twin (done/total, ok, failed, elapsed, like tqdm's
@@ -19,7 +19,7 @@ from .card import _COLOURS, tone
 from .form import InteractionForm
 
 RECENT_ROWS = 15
-KINDS = {"connection": "connections", "task_run": "runs", "run": "runs"}
+KINDS = {"credential": "credentials", "connection": "connections", "task_run": "runs", "run": "runs"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class Dashboard:
     def __init__(self, total: int, title: str = "deck_nb batch") -> None:
         self.total = total
         self.title = title
-        self.counts: dict[str, Counter[str]] = {"connections": Counter(), "runs": Counter()}
+        # by what the items are: credentials on Deck's current API, connections on the seed's
+        self.counts: dict[str, Counter[str]] = {"credentials": Counter(), "connections": Counter(), "runs": Counter()}
         self.ok = 0
         self.failed = 0
         self.started = time.monotonic()
@@ -140,8 +141,27 @@ class Dashboard:
         self._display = display(self, display_id=True)
 
     def update_display(self) -> None:
-        if self._display is not None:
+        """Refresh the displayed output's twins. Once every item has finished, the output becomes the
+        final dashboard as static HTML and text, and the widgets are closed: a saved or exported
+        notebook shows how the batch ended, not a widget placeholder."""
+        if self._display is None:
+            return
+        if self.ended is None or self.forms:
             self._display.update(self)
+            return
+        self._display.update({"text/html": self.html(), "text/plain": self.text()}, raw=True)
+        for widget in (*self.widget.children, self.widget):
+            widget.close()
+
+    def html(self) -> str:
+        """The dashboard as static HTML: title, bar, counts, inbox line and the latest rows."""
+        parts = (f"<b>{html.escape(self.title)}</b>", self.bar.value, self.summary.value, self.inbox_title.value)
+        return (
+            "<div class='deck-nb-dashboard'>"
+            + "".join(f"<div>{p}</div>" for p in parts if p)
+            + self.table.value
+            + "</div>"
+        )
 
     def refresh(self) -> None:
         self.bar.value = self._bar_html()
@@ -197,6 +217,7 @@ class Dashboard:
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = self.text()
+        bundle["text/html"] = self.html()
         return bundle
 
     def __repr__(self) -> str:
