@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from deck_nb.history import _categories as K
 
+from ._batch_specs import RunTask
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .batch import Outcome
 
 FRAME_COLUMNS = [
     "index",
@@ -39,7 +40,7 @@ _CATEGORIES = {
 _TEXT = ("source_id", "task_id", "username", "external_id", "connection_id", "credential_id", "run_id", "error")
 
 
-def batch_frame(outcomes: list[Outcome]) -> pd.DataFrame:
+def batch_frame(outcomes: list[Any]) -> pd.DataFrame:
     import pandas as pd
 
     from deck_nb.history.frames import as_category
@@ -55,9 +56,7 @@ def batch_frame(outcomes: list[Outcome]) -> pd.DataFrame:
     return frame
 
 
-def _row(o: Outcome) -> dict[str, Any]:
-    from .batch import RunTask
-
+def _row(o: Any) -> dict[str, Any]:
     spec = o.spec
     linked = spec.connection if isinstance(spec, RunTask) else o.connection
     run = o.run.resource if o.run is not None else None

@@ -55,3 +55,21 @@ def in_kernel() -> bool:
     except Exception:
         return False
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+ENV_SWITCH = "DECK_NB_RESPONDER"
+REPLAY_SWITCH = "DECK_NB_REPLAY"
+
+
+def nobody_can_answer(prompt: Prompt, why: str = "") -> str:
+    """What was asked, why nobody can answer here, and every way to answer it (never a value)."""
+    where = f": {why}" if why else ""
+    subject = prompt.title.removesuffix(" needs input") if prompt.title else prompt.kind.replace("_", " ")
+    if prompt.resource_id and prompt.resource_id not in subject:
+        subject += f" {prompt.resource_id}"
+    return (
+        f"{subject} needs input ({prompt.interaction.type}: "
+        f"{', '.join(prompt.interaction.field_names)}) but nobody can answer here{where}; pass respond=... "
+        f"(a dict, a callable, a Responder), set {ENV_SWITCH} (e.g. {ENV_SWITCH}=simulator on the simulator), "
+        f"or replay a recording with {REPLAY_SWITCH}"
+    )

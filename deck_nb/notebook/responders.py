@@ -16,9 +16,7 @@ from deck_nb.client import DeckError, Field, Interaction
 from deck_nb.widgets._fields import FieldValueError, attempts_note, is_secret, rule_for
 
 from ._frontend import headless_reason, waiting_mode
-from ._prompt import NoAnswer, Prompt, Responder, in_kernel
-
-ENV_SWITCH = "DECK_NB_RESPONDER"
+from ._prompt import ENV_SWITCH, NoAnswer, Prompt, Responder, in_kernel, nobody_can_answer
 
 
 def _fill(interaction: Interaction, value_for: Callable[[Field], Any]) -> dict[str, Any]:
@@ -218,23 +216,6 @@ class ConsoleResponder(Responder):
             return self.input_fn(f"{label} [y/n]: ").strip().lower() in ("y", "yes", "true", "1")
         reader = self.getpass_fn if secret else self.input_fn
         return reader(f"{label}: ")
-
-
-REPLAY_SWITCH = "DECK_NB_REPLAY"
-
-
-def nobody_can_answer(prompt: Prompt, why: str = "") -> str:
-    """What was asked, why nobody can answer here, and every way to answer it (never a value)."""
-    where = f": {why}" if why else ""
-    subject = prompt.title.removesuffix(" needs input") if prompt.title else prompt.kind.replace("_", " ")
-    if prompt.resource_id and prompt.resource_id not in subject:
-        subject += f" {prompt.resource_id}"
-    return (
-        f"{subject} needs input ({prompt.interaction.type}: "
-        f"{', '.join(prompt.interaction.field_names)}) but nobody can answer here{where}; pass respond=... "
-        f"(a dict, a callable, a Responder), set {ENV_SWITCH} (e.g. {ENV_SWITCH}=simulator on the simulator), "
-        f"or replay a recording with {REPLAY_SWITCH}"
-    )
 
 
 class NoResponder(Responder):

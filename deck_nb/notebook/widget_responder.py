@@ -8,7 +8,7 @@ from typing import Any
 from deck_nb.widgets import InteractionForm
 
 from . import _frontend
-from ._prompt import NoAnswer, Prompt, Responder, in_kernel
+from ._prompt import NoAnswer, Prompt, Responder, in_kernel, nobody_can_answer
 
 
 class WidgetResponder(Responder):
@@ -46,6 +46,4 @@ class WidgetResponder(Responder):
 
 def no_answer_text(prompt: Prompt, why: str) -> str:
     """The NoAnswer message a plain script gets, with why nobody can answer in this kernel."""
-    from .responders import nobody_can_answer
-
     return nobody_can_answer(prompt, why)
