@@ -125,9 +125,8 @@ class Journal(Observer):
     # -- Observer hooks ----------------------------------------------------------------------
 
     def on_object(self, obj: Any, call: Any = None) -> None:
-        """Journal the resources in whatever a call answered (others are skipped)."""
-        for data in resources_in(obj):
-            self.observe(data)
+        """Journal the resources in whatever a call answered (others are skipped), a page's in one go."""
+        self.record([obj])
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         """Journal an error, on the resource its path names."""
