@@ -146,6 +146,10 @@ def main() -> None:
     failed = [status for run in ours for status in run[4]]
     ratio = ours_s / raw_s
     per_raw, per_ours = raw_requests / FLOWS, our_requests / FLOWS
+    # the feed is polled once per tick while flows wait, so its share of the requests grows with the run's
+    # length: the flows' own requests and the feed's polls per second are compared apart
+    own_raw, own_ours = (raw_requests - raw_polls) / FLOWS, (our_requests - our_polls) / FLOWS
+    rate_raw, rate_ours = raw_polls / raw_s, our_polls / ours_s
     # CPU: the least of each side's runs (a busy neighbour only ever adds to it)
     cpu_raw, cpu_ours = (min(run[3] for run in runs) / FLOWS * 1000 for runs in (raws, ours))
     report(
@@ -153,13 +157,15 @@ def main() -> None:
         ratio,
         1.0,
         "× raw wall time",
-        "≤ 1.05 × wall, requests per flow ≤ the floor's",
-        ratio <= 1.05 and per_ours <= per_raw and not failed,
+        "≤ 1.05 × wall; the flows' own requests and the feed polls per second ≤ the floor's",
+        ratio <= 1.05 and own_ours <= own_raw and rate_ours <= rate_raw and not failed,
         label=f"flow: {FLOWS} connect-with-MFA + run flows, {CONCURRENCY} at a time, {POLL_S:g} s tick, "
         f"time scale {TIME_SCALE}",
-        figure_text=f"{ratio:.2f} × ({ours_s:.2f} s); {per_ours:.2f} requests per flow; "
+        figure_text=f"{ratio:.2f} × ({ours_s:.2f} s); {per_ours:.2f} requests per flow "
+        f"({own_ours:.2f} + feed {rate_ours:.1f} polls/s); "
         f"client CPU {cpu_ours:.1f} ms per flow ({cpu_ours / cpu_raw:.2f} ×)",
-        floor_text=f"raw httpx following the event feed: {raw_s:.2f} s, {per_raw:.2f} requests per flow, "
+        floor_text=f"raw httpx following the event feed: {raw_s:.2f} s, {per_raw:.2f} requests per flow "
+        f"({own_raw:.2f} + feed {rate_raw:.1f} polls/s), "
         f"{cpu_raw:.1f} ms CPU per flow",
         deck_nb_s=[round(r[0], 2) for r in ours],
         raw_s=[round(r[0], 2) for r in raws],
