@@ -92,7 +92,8 @@ def main(names: list[str]) -> int:
     rows = [r for d in done for r in d["rows"]]
     problems = [d["problem"] for d in done if d["problem"]]
     times = sorted(d["ran_at"] for d in done)
-    span = times[0] if times[0] == times[-1] else f"{times[0]} – {times[-1][-5:]}"
+    same_day = times[0][:10] == times[-1][:10]
+    span = times[0] if times[0] == times[-1] else f"{times[0]} – {times[-1][-5:] if same_day else times[-1]}"
     loads = sorted(d.get("load", 0.0) for d in done)
     lines = [
         f"Ran {span} UTC on {machine()}; load average {loads[0]:g}–{loads[-1]:g} (other work on the machine); "

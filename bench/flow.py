@@ -1,9 +1,11 @@
 """bench flow: 200 connect-with-MFA + task-run flows through deck_nb vs the best raw-httpx script for
 the same job: one that follows the event feed (``GET /v2/events``, one request per tick for all
-flows) as deck_nb does, not one that polls each resource. Same concurrency, same tick. Each side runs
-on a freshly reset simulator, alternating, best of three. Both speak the seed's API (connections):
-the floor is written for it, and the same work must be measured on both sides. Prints the wall-time
-ratio and the requests per flow of both."""
+flows) as deck_nb does, not one that polls each resource. Same concurrency, same tick, the same
+connection pool limits. Each side runs on a freshly reset simulator, alternating, best of three. Both
+speak the seed's API (connections): the floor is written for it, and the same work must be measured on
+both sides. Prints the wall-time ratio and the requests per flow of both, and the client CPU time per
+flow of both (``time.process_time``, the simulator runs in its own process): on a shared machine the
+steadier figure of what deck_nb's own work costs."""
 
 from __future__ import annotations
 
@@ -29,7 +31,9 @@ async def raw_flows(base: str, key: str) -> tuple[float, int, int, float, list[s
     latest: dict[str, dict] = {}
     wakers: dict[str, asyncio.Event] = {}
     async with httpx.AsyncClient(
-        base_url=base + "/", headers={"Authorization": f"Bearer {key}"}, limits=httpx.Limits(max_connections=100)
+        base_url=base + "/",
+        headers={"Authorization": f"Bearer {key}"},
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),  # deck_nb's pool
     ) as http:
 
         async def call(method: str, path: str, body=None, params=None) -> dict:
@@ -136,23 +140,33 @@ def main() -> None:
             control(base, key, "POST", "reset")
             ours.append(deck_nb_flows(base, key))
             print(f"  raw {raws[-1][0]:.2f} s, deck_nb {ours[-1][0]:.2f} s", flush=True)
-    raw_s, raw_requests, raw_polls, raw_cpu, _ = min(raws)
+    raw_s, raw_requests, raw_polls, _, _ = min(raws)
     raw_failed = [kind for run in raws for kind in run[4]]
-    ours_s, our_requests, our_polls, our_cpu, _ = min(ours)
+    ours_s, our_requests, our_polls, _, _ = min(ours)
     failed = [status for run in ours for status in run[4]]
     ratio = ours_s / raw_s
     per_raw, per_ours = raw_requests / FLOWS, our_requests / FLOWS
+    # the feed is polled once per tick while flows wait, so its share of the requests grows with the run's
+    # length: the flows' own requests and the feed's polls per second are compared apart
+    own_raw, own_ours = (raw_requests - raw_polls) / FLOWS, (our_requests - our_polls) / FLOWS
+    rate_raw, rate_ours = raw_polls / raw_s, our_polls / ours_s
+    # CPU: the least of each side's runs (a busy neighbour only ever adds to it)
+    cpu_raw, cpu_ours = (min(run[3] for run in runs) / FLOWS * 1000 for runs in (raws, ours))
     report(
         "flow",
         ratio,
         1.0,
         "× raw wall time",
-        "≤ 1.05 × wall, requests per flow ≤ the floor's",
-        ratio <= 1.05 and per_ours <= per_raw and not failed,
+        "≤ 1.05 × wall; the flows' own requests and the feed polls per second ≤ the floor's",
+        ratio <= 1.05 and own_ours <= own_raw and rate_ours <= rate_raw and not failed,
         label=f"flow: {FLOWS} connect-with-MFA + run flows, {CONCURRENCY} at a time, {POLL_S:g} s tick, "
         f"time scale {TIME_SCALE}",
-        figure_text=f"{ratio:.2f} × ({ours_s:.2f} s); {per_ours:.2f} requests per flow",
-        floor_text=f"raw httpx following the event feed: {raw_s:.2f} s, {per_raw:.2f} requests per flow",
+        figure_text=f"{ratio:.2f} × ({ours_s:.2f} s); {per_ours:.2f} requests per flow "
+        f"({own_ours:.2f} + feed {rate_ours:.1f} polls/s); "
+        f"client CPU {cpu_ours:.1f} ms per flow ({cpu_ours / cpu_raw:.2f} ×)",
+        floor_text=f"raw httpx following the event feed: {raw_s:.2f} s, {per_raw:.2f} requests per flow "
+        f"({own_raw:.2f} + feed {rate_raw:.1f} polls/s), "
+        f"{cpu_raw:.1f} ms CPU per flow",
         deck_nb_s=[round(r[0], 2) for r in ours],
         raw_s=[round(r[0], 2) for r in raws],
         requests_per_flow_deck_nb=round(per_ours, 2),
@@ -161,8 +175,9 @@ def main() -> None:
         event_polls_raw=raw_polls,
         deck_nb_flows_failed=failed,
         raw_flows_failed=raw_failed,  # a failed raw flow makes the floor look faster: shown, not hidden
-        client_cpu_ms_per_flow_deck_nb=round(our_cpu / FLOWS * 1000, 2),  # where the time goes
-        client_cpu_ms_per_flow_raw=round(raw_cpu / FLOWS * 1000, 2),
+        client_cpu_ms_per_flow_deck_nb=round(cpu_ours, 2),  # where the time goes: deck_nb's own work
+        client_cpu_ms_per_flow_raw=round(cpu_raw, 2),
+        client_cpu_ratio=round(cpu_ours / cpu_raw, 3),
     )
 
 

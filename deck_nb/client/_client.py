@@ -105,14 +105,30 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
             if flight.needs_prompt:
                 self._request(flight.reading(), flight.until)
                 flight.learn_prompt()
-            for attempt in Retrying(**self._retry_policy(flight)):
-                with attempt:
-                    fresh = self._request(flight.reading(), flight.until) if flight.must_check else None
-                    result = fresh if flight.delivered(fresh) else self._send(flight)
+            try:  # the first attempt without tenacity's bookkeeping (most calls need no other)
+                result, failed = self._send(flight), None
+            except errors.DeckError as exc:
+                if not self._should_retry(exc):
+                    raise
+                failed = exc
+            if failed is not None:  # outside the except: later errors do not chain onto this one
+                result = self._retry(flight, failed)
         except errors.DeckError as error:
             self._observe_error(call, error)
             raise
         self._observe(call, result)
+        return result
+
+    def _retry(self, flight: CallState, first: errors.DeckError) -> Any:
+        """The attempts after a first one that failed retryably, under tenacity (which is handed the
+        first failure as its attempt 1: the same counts, backoff and deadline as if it had run it)."""
+        replay = [first]
+        for attempt in Retrying(**self._retry_policy(flight)):
+            with attempt:
+                if replay:
+                    raise replay.pop()
+                fresh = self._request(flight.reading(), flight.until) if flight.must_check else None
+                result = fresh if flight.delivered(fresh) else self._send(flight)
         return result
 
     def _send(self, flight: CallState) -> Any:
@@ -218,14 +234,30 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
             if flight.needs_prompt:
                 await self._request(flight.reading(), flight.until)
                 flight.learn_prompt()
-            async for attempt in AsyncRetrying(**self._retry_policy(flight)):
-                with attempt:
-                    fresh = await self._request(flight.reading(), flight.until) if flight.must_check else None
-                    result = fresh if flight.delivered(fresh) else await self._send(flight)
+            try:  # the first attempt without tenacity's bookkeeping (most calls need no other)
+                result, failed = await self._send(flight), None
+            except errors.DeckError as exc:
+                if not self._should_retry(exc):
+                    raise
+                failed = exc
+            if failed is not None:  # outside the except: later errors do not chain onto this one
+                result = await self._retry(flight, failed)
         except errors.DeckError as error:
             self._observe_error(call, error)
             raise
         self._observe(call, result)
+        return result
+
+    async def _retry(self, flight: CallState, first: errors.DeckError) -> Any:
+        """The attempts after a first one that failed retryably, under tenacity (which is handed the
+        first failure as its attempt 1: the same counts, backoff and deadline as if it had run it)."""
+        replay = [first]
+        async for attempt in AsyncRetrying(**self._retry_policy(flight)):
+            with attempt:
+                if replay:
+                    raise replay.pop()
+                fresh = await self._request(flight.reading(), flight.until) if flight.must_check else None
+                result = fresh if flight.delivered(fresh) else await self._send(flight)
         return result
 
     async def _send(self, flight: CallState) -> Any:

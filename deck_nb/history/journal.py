@@ -73,6 +73,7 @@ class Journal(Observer):
         # the runs and connections frames' rows, kept current in memory (loaded once from the file)
         self._summary: dict[str, dict[str, tuple]] = {}
         self._summary_by_kind: dict[str, tuple[str, str]] = {}
+        self._stale: dict[str, str] = {}  # id → kind of summary rows to re-read at the next read
         for name, kind in SUMMARIES.items():
             rows = self._db.execute(FRAMES[name].query).fetchall()
             self._summary[name] = {row[0]: row for row in rows}
@@ -107,11 +108,22 @@ class Journal(Observer):
     def summary_rows(self, name: str) -> list[tuple]:
         """The rows of the ``runs`` or ``connections`` frame, kept current in memory."""
         with self._lock:
+            stale, self._stale = self._stale, {}
+            for resource_id, kind in stale.items():
+                self._read_summary(kind, resource_id)
             return list(self._summary[name].values())
 
     def _refresh_summary(self, kind: str, resource_id: str) -> None:
+        """A new resource's row is read now (rows keep the order resources were first journaled); a
+        known one's is re-read at the next ``summary_rows``: one SELECT per read, not one per record."""
         if kind not in self._summary_by_kind:
             return
+        if resource_id in self._summary[self._summary_by_kind[kind][0]]:
+            self._stale[resource_id] = kind
+        else:
+            self._read_summary(kind, resource_id)
+
+    def _read_summary(self, kind: str, resource_id: str) -> None:
         name, select = self._summary_by_kind[kind]
         row = self._db.execute(select, (resource_id,)).fetchone()
         if row is not None:
@@ -139,14 +151,15 @@ class Journal(Observer):
     # -- Observer hooks ----------------------------------------------------------------------
 
     def on_object(self, obj: Any, call: Any = None) -> None:
-        """Journal the resources in whatever a call answered (others are skipped), and the user name
-        a login was created with (the request's ``auth_credentials.username``; never its password)."""
-        found = resources_in(obj)
-        for data in found:
-            self.observe(data)
+        """Journal the resources in whatever a call answered (others are skipped), a page's in one go,
+        and the user name a login was created with (the request's ``auth_credentials.username``;
+        never its password)."""
+        self.record([obj])
         username = username_sent(call)
-        logins = [d["id"] for d in found if d["object"] in LOGIN_KINDS]
-        if username is not None and logins:
+        if username is None:
+            return
+        logins = [d["id"] for d in resources_in(obj) if d["object"] in LOGIN_KINDS]
+        if logins:
             with self._lock, self._db:
                 for login in logins:
                     self._db.execute("UPDATE resources SET username = ? WHERE id = ?", (username, login))
