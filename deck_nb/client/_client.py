@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._interactive import Connections, TaskRuns
     from ._models import Event
     from ._resources import EventDestinations, Events, Sources, Tasks
+    from ._storage import Storage
 
 
 def _limits() -> httpx.Limits:
@@ -55,6 +56,7 @@ class _Resources(Generic[ClientT]):
         task_runs: TaskRuns[ClientT]
         events: Events[ClientT]
         event_destinations: EventDestinations[ClientT]
+        storage: Storage[ClientT]
     else:
         sources = LazyResource("._resources", "Sources")
         tasks = LazyResource("._resources", "Tasks")
@@ -64,6 +66,7 @@ class _Resources(Generic[ClientT]):
         task_runs = LazyResource("._interactive", "TaskRuns")
         events = LazyResource("._resources", "Events")
         event_destinations = LazyResource("._resources", "EventDestinations")
+        storage = LazyResource("._storage", "Storage")
 
 
 class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
