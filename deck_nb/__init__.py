@@ -44,6 +44,8 @@ _LAZY: dict[str, str] = {
     "credentials_frame": ".history",
     "sessions_frame": ".history",
     "outputs_frame": ".history",
+    "download": ".files",
+    "extractions": ".files",
 }
 _SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is the function above
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import time
 import uuid
@@ -24,6 +25,7 @@ from ._signed import remember
 
 MIN_RATE = 256 * 1024  # bytes/s a download may not fall below on average (on top of the call deadline)
 CHUNK = 256 * 1024
+log = logging.getLogger("deck_nb.client")
 
 
 @dataclass
@@ -112,6 +114,18 @@ class Transfer:
         self.tmp.unlink(missing_ok=True)
 
 
+def announce(deck: Any, fetched: Fetched) -> None:
+    """Tell the client's observers that have an ``on_file_saved`` hook (the history journal) where
+    a file now is; an observer's failure never fails the download."""
+    for observer in list(getattr(deck, "observers", [])):
+        hook = getattr(observer, "on_file_saved", None)
+        if hook is not None:
+            try:
+                hook(fetched)
+            except Exception:
+                log.exception("observer %r failed in on_file_saved", observer)
+
+
 def _url(item: Any) -> str:
     if not isinstance(item.url, str) or not item.url:
         raise errors.DownloadError(f"storage item {item.id} came without a download URL", storage_id=item.id)
@@ -136,7 +150,9 @@ def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fet
                 transfer.start(response)
                 for chunk in response.iter_bytes(CHUNK):
                     transfer.feed(chunk)
-            return transfer.finish()
+            fetched = transfer.finish()
+            announce(deck, fetched)
+            return fetched
         except _Refused:
             if attempt:
                 raise _expired(item) from None
@@ -163,7 +179,9 @@ async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest:
                     transfer.start(response)
                     async for chunk in response.aiter_bytes(CHUNK):
                         transfer.feed(chunk)
-            return transfer.finish()
+            fetched = transfer.finish()
+            announce(deck, fetched)
+            return fetched
         except _Refused:
             if attempt:
                 raise _expired(item) from None
