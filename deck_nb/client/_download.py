@@ -140,8 +140,34 @@ def _expired(item: Any) -> errors.FileExpired:
     )
 
 
+def _failed(deck: Any, storage_id: str, error: errors.DownloadError) -> None:
+    """The client's observers (the journal) hear a failed download like any failed call."""
+    from ._core import Call
+
+    notify = getattr(deck, "_notify", None)
+    if notify is not None:
+        notify("on_error", error, Call("GET", f"/storage/{storage_id}"))
+
+
 def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fetched:
     """Deck's loop: retrieve (fresh URL), stream, and once more on a 403."""
+    try:
+        return _fetch_sync(deck, http, storage_id, dest)
+    except errors.DownloadError as error:
+        _failed(deck, storage_id, error)
+        raise
+
+
+async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
+    """AsyncDeck's loop: the same steps, the whole attempt under one timer."""
+    try:
+        return await _fetch_async(deck, http, storage_id, dest)
+    except errors.DownloadError as error:
+        _failed(deck, storage_id, error)
+        raise
+
+
+def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fetched:
     for attempt in range(2):
         item = deck.storage.retrieve(storage_id)
         transfer = Transfer(item, destination(dest, item), deck.deadline)
@@ -168,8 +194,7 @@ def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fet
     raise AssertionError("unreachable")
 
 
-async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
-    """AsyncDeck's loop: the same steps, the whole attempt under one timer."""
+async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
     for attempt in range(2):
         item = await deck.storage.retrieve(storage_id)
         transfer = Transfer(item, destination(dest, item), deck.deadline)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from deck_nb.history._extracted import flatten
+
 from ._runs import RunRef, resolve
 
 FRONT = ["run_id", "storage_id", "task_id", "source_id", "file_name", "result"]
@@ -40,18 +42,6 @@ def _schema(client: Any, task_id: str) -> dict[str, Any] | None:
     storage = (task.to_dict() if hasattr(task, "to_dict") else task).get("storage")
     schema = storage.get("extraction_schema") if isinstance(storage, dict) else None
     return schema if isinstance(schema, dict) else None
-
-
-def flatten(value: Any, prefix: str = "", into: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``; lists and scalars are kept as values."""
-    into = {} if into is None else into
-    for key, inner in value.items():
-        name = f"{prefix}{key}"
-        if isinstance(inner, dict) and inner:
-            flatten(inner, f"{name}.", into)
-        else:
-            into[name] = inner
-    return into
 
 
 def schema_types(schema: dict[str, Any] | None, prefix: str = "") -> dict[str, str]:

@@ -20,6 +20,7 @@ from typing import Any
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
+from ._files import files_in, record_files, record_saved
 from ._objects import TERMINAL, as_int, as_text, finished_at, links_of, resources_in, ts
 from ._schema import FRAMES, RESOURCE_COLUMNS, SCHEMA, SUMMARIES
 
@@ -116,6 +117,15 @@ class Journal(Observer):
         """Journal the resources in whatever a call answered (others are skipped)."""
         for data in resources_in(obj):
             self.observe(data)
+        found = files_in(obj)
+        if found:
+            with self._lock, self._db:
+                record_files(self._db, found, time.time())
+
+    def on_file_saved(self, fetched: Any) -> None:
+        """Journal where a downloaded file was saved, and its sha256 (never its URL)."""
+        with self._lock, self._db:
+            record_saved(self._db, fetched, time.time())
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         """Journal an error, on the resource its path names."""
@@ -178,6 +188,7 @@ class Journal(Observer):
                 for data in resources_in(obj):
                     self._apply(data, now)
                     seen += 1
+                record_files(self._db, files_in(obj), now)
         return seen
 
     def _apply(self, data: dict[str, Any], now: float) -> None:
