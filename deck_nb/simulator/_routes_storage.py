@@ -102,6 +102,19 @@ async def _async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         yield chunk
 
 
+class _BrokenStream(Response):
+    """Declares the whole length, sends part of it and hangs up: a download cut short."""
+
+    def __init__(self, chunks: Iterator[bytes], headers: dict[str, str], media_type: str) -> None:
+        super().__init__(None, 200, headers, media_type)
+        self.chunks = chunks
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for chunk in self.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
 def _find(sim: Simulator, id_: str) -> tuple[StorageItem | Screenshot | None, float]:
     world = sim.world
     if id_.startswith("stor_"):
@@ -147,6 +160,8 @@ def download_endpoint(sim: Simulator):
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
             "Cache-Control": "private, no-store",
         }
+        if isinstance(found, StorageItem) and found.lie == "truncate":
+            return _BrokenStream(chunks, headers, mime)
         return StreamingResponse(_async(chunks), media_type=mime, headers=headers)
 
     return download
