@@ -257,15 +257,16 @@ def _group_summary(group: pd.DataFrame) -> pd.Series:
 
 def _file_summary(files: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """Per source and task: files per completed run, and the share of files whose extraction failed
-    (NaN where no file was seen)."""
+    (both NaN where the journal saw no file: a run's files are known once listed or downloaded)."""
     completed = runs[runs["status"] == "completed"]
     per_group = completed.groupby(["source_id", "task_id"], observed=True)["id"].nunique()
     files = files[files["run_id"].isin(completed["id"])]
+    files = files.assign(failed=(files["result"].astype("string") == "failure").fillna(False).astype("int64"))
     counted = files.groupby(["source_id", "task_id"], observed=True)
     table = pd.DataFrame({"completed": per_group})
-    table["files"] = counted.size().reindex(table.index).fillna(0)
-    failed = counted["result"].apply(lambda r: (r == "failure").sum()).reindex(table.index)
-    table["files_per_run"] = table["files"] / table["completed"]
+    table["files"] = counted.size().reindex(table.index).fillna(0).astype("float64")
+    failed = counted["failed"].sum().reindex(table.index).astype("float64")
+    table["files_per_run"] = (table["files"] / table["completed"]).where(table["files"] > 0)
     table["extraction_failure_rate"] = (failed / table["files"].where(table["files"] > 0)).astype("float64")
     return table[["files_per_run", "extraction_failure_rate"]]
 
