@@ -171,8 +171,11 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
         return self._request(Call("GET", "/test"))
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool (and the signed-URL client, if downloads made one)."""
         self._http.close()
+        plain = getattr(self.__dict__.get("storage"), "_http", None)
+        if plain is not None:
+            plain.close()
 
     def __enter__(self) -> Deck:
         return self
@@ -289,8 +292,11 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
         return await self._request(Call("GET", "/test"))
 
     async def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool (and the signed-URL client, if downloads made one)."""
         await self._http.aclose()
+        plain = getattr(self.__dict__.get("storage"), "_http", None)
+        if plain is not None:
+            await plain.aclose()
 
     async def __aenter__(self) -> AsyncDeck:
         return self

@@ -24,7 +24,6 @@ from ._names import inside, safe_name
 from ._signed import remember
 
 MIN_RATE = 256 * 1024  # bytes/s a download may not fall below on average (on top of the call deadline)
-CHUNK = 256 * 1024
 log = logging.getLogger("deck_nb.client")
 
 
@@ -174,7 +173,7 @@ def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fe
         try:
             with call_deadline(transfer.until), http.stream("GET", _url(item)) as response:
                 transfer.start(response)
-                for chunk in response.iter_bytes(CHUNK):
+                for chunk in response.iter_bytes():
                     transfer.feed(chunk)
             fetched = transfer.finish()
             announce(deck, fetched)
@@ -202,7 +201,7 @@ async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest
             async with asyncio.timeout(transfer.budget):
                 async with http.stream("GET", _url(item)) as response:
                     transfer.start(response)
-                    async for chunk in response.aiter_bytes(CHUNK):
+                    async for chunk in response.aiter_bytes():
                         transfer.feed(chunk)
             fetched = transfer.finish()
             announce(deck, fetched)
