@@ -152,3 +152,22 @@ def test_jobs_and_batches_download_and_encrypted_runs_show_everywhere(sim, tmp_p
     texts += [dn.history().runs.to_csv(), dn.runs_frame([job]).to_csv(), dn.outputs_frame([job]).to_csv()]
     assert all(isinstance(t, str) for t in texts)
     assert job.card.text() and "completed" in job.card.text()
+
+
+def test_a_failed_runs_last_screenshot_for_its_card_and_the_screenshots_frame(sim):
+    from _storage_runs import connected, run_on
+
+    from deck_nb.files import last_screenshot, screenshots
+    from deck_nb.widgets import _files as card_lines
+
+    deck = client(sim)
+    failed = run_on(deck, sim, connected(deck, sim).id, months=1, fail_with="source_error")
+    shot, image = last_screenshot(failed, deck=deck)
+    assert shot.reasoning.startswith("Stopped") and image.startswith(b"\x89PNG")
+    assert "data:image/png;base64," in card_lines.screenshot_html(shot, image)
+    frame = screenshots(failed.id, deck=deck)
+    assert list(frame["reasoning"])[-1] == shot.reasoning and "url" not in frame.columns
+    assert list(frame["index"]) == list(range(len(frame)))
+    sim.advance(16 * 86400)  # screenshots are kept 15 days
+    assert last_screenshot(failed, deck=deck) == (None, None)
+    assert screenshots(failed, deck=deck).empty

@@ -4,6 +4,14 @@
 from ._download import download
 from ._extractions import extractions, extractions_frame
 from ._frame import FilesFrame
-from ._screenshots import fetch_image, screenshots
+from ._screenshots import fetch_image, last_screenshot, screenshots
 
-__all__ = ["FilesFrame", "download", "extractions", "extractions_frame", "fetch_image", "screenshots"]
+__all__ = [
+    "FilesFrame",
+    "download",
+    "extractions",
+    "extractions_frame",
+    "fetch_image",
+    "last_screenshot",
+    "screenshots",
+]

@@ -4,8 +4,10 @@ the plain client from a fresh listing — the signed URLs stay out of the frame.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import httpx
 import pandas as pd
 
 from ._runs import resolve
@@ -50,19 +52,41 @@ def fetch_image(run_id: str, index: int = -1, *, deck: Any = None) -> tuple[byte
     return screenshot_bytes(client, shot), shot
 
 
+def last_screenshot(run: Any, *, deck: Any = None) -> tuple[Any, bytes | None]:
+    """A failed run's card's picture: (its last Screenshot or None, the PNG bytes or None). Never
+    raises for a missing or unreadable image: the card then shows the reasoning alone."""
+    from deck_nb.client import DeckError
+
+    try:
+        refs, client = resolve(run, deck)
+        shots = list(client.task_runs.screenshots(refs[0].id)) if refs else []
+    except DeckError:
+        return None, None
+    if not shots:
+        return None, None
+    try:
+        return shots[-1], screenshot_bytes(client, shots[-1])
+    except (LookupError, OSError, DeckError, httpx.HTTPError):
+        return shots[-1], None
+
+
 def screenshot_bytes(client: Any, shot: Any) -> bytes:
     """One screenshot's bytes over the plain client (no Deck header), at most ``MAX_IMAGE_BYTES``."""
+    from deck_nb.client._deadline import call_deadline
     from deck_nb.client._signed import remember
 
     http = client.storage._plain(False)
     if not shot.url:
         raise LookupError("this screenshot came without a URL")
     chunks, size = [], 0
-    with http.stream("GET", remember(shot.url)) as response:
+    until = time.monotonic() + client.deadline  # a trickling server ends at the client's deadline
+    with call_deadline(until), http.stream("GET", remember(shot.url)) as response:
         if response.status_code != 200:
             raise LookupError(f"the screenshot answered HTTP {response.status_code}")
         for chunk in response.iter_bytes():
             size += len(chunk)
+            if time.monotonic() > until:
+                raise LookupError("the screenshot did not arrive in time")
             if size > MAX_IMAGE_BYTES:
                 raise LookupError("the screenshot is larger than 10 MB")
             chunks.append(chunk)
