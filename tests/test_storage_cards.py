@@ -80,3 +80,27 @@ def test_a_failed_runs_last_screenshot_is_embedded_from_bytes_with_its_reasoning
         "<div class='deck-nb-screenshot'>last screenshot: Stopped: &lt;b&gt;site down&lt;/b&gt; (source_error)</div>"
     )
     assert lines.screenshot_text(None) == "no screenshot kept"
+
+
+def test_storage_items_read_every_revision_and_keep_unknown_fields():
+    older = StorageItem.model_validate(
+        {
+            "id": "stor_x1y2z3",
+            "object": "storage_item",
+            "file_name": "statement_jan_2025.pdf",
+            "file_type": "application/pdf",
+            "file_size": 245678,
+            "url": "https://storage.deck.co/signed?X-Sig=abc",
+            "metadata": {},
+            "fetch_date": "2025-01-15T09:30:00Z",
+            "extraction": None,
+            "task_run_id": "trun_a1b2c3d4",
+            "checksum": "new-field",
+        }
+    )
+    assert older.object == "storage_item" and older.fetch_date.year == 2025 and older.result is None
+    assert older.to_dict()["checksum"] == "new-field" and older["checksum"] == "new-field"
+    assert "X-Sig" not in repr(older) + str(older) + older._repr_html_()
+    assert lines.extraction_line(older) == "no extraction"
+    newest = StorageItem.model_validate({"id": "stor_1", "object": "storage", "result": "failure", "url": None})
+    assert newest.extraction_failed and newest.url is None
