@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -43,36 +43,15 @@ def download(
     folder.mkdir(parents=True, exist_ok=True)
     manifest = _Manifest(folder)
     rows: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deck-nb-download") as pool:
-        listings = [(ref, pool.submit(_listing, client, ref)) for ref in refs]
-        planned: list[tuple[dict[str, Any], Any]] = []
-        for ref, listing in listings:
-            try:
-                items = listing.result()
-            except Exception as exc:  # the run's listing failed: one row says so
-                rows.append(_row(ref, None, error=_say(exc)))
-                continue
-            for item in items:
-                planned.append((_row(ref, item), item))
-        bar = Progress(len(planned), str(folder), progress)
-        jobs: list[tuple[dict[str, Any], Future | None]] = []
-        for row, item in planned:
-            path = manifest.place(item)
-            row["path"] = str(path)
-            saved = manifest.saved(item, path)
-            if saved is not None:
-                row.update(sha256=saved, fetched=False)
-                _tell(client, item, path, saved)
-                bar.advance(size=item.file_size or 0, cached=True)
-                jobs.append((row, None))
-            else:
-                jobs.append((row, pool.submit(client.storage.fetch, item.id, path)))
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deck-nb-download")
+    try:
+        jobs, bar = _plan(pool, client, refs, manifest, rows, progress, folder)
+        pending = {future: row for row, future in jobs if future is not None}
         try:
-            for row, job in jobs:
-                if job is None:
-                    continue
+            for future in as_completed(pending):  # the progress line counts files as they end
+                row = pending[future]
                 try:
-                    fetched = job.result()
+                    fetched = future.result()
                 except Exception as exc:  # one failed file is a row, never the end of the others
                     row.update(path=None, error=_say(exc), fetched=False)
                     bar.advance(failed=True)
@@ -83,7 +62,39 @@ def download(
         finally:
             manifest.save()
             bar.close()
+    except BaseException:  # an interrupt: files not started are not started; those running end bounded
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return files_frame(rows + [row for row, _ in jobs])
+
+
+def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, Progress]:
+    """List every run's files, name each, and start the fetches of those not already on disk:
+    ``[(row, future or None), ...]`` and the progress line."""
+    listings = [(ref, pool.submit(_listing, client, ref)) for ref in refs]
+    planned: list[tuple[dict[str, Any], Any]] = []
+    for ref, listing in listings:
+        try:
+            items = listing.result()
+        except Exception as exc:  # the run's listing failed: one row says so
+            rows.append(_row(ref, None, error=_say(exc)))
+            continue
+        planned += [(_row(ref, item), item) for item in items]
+    bar = Progress(len(planned), str(folder), progress)
+    jobs: list[Any] = []
+    for row, item in planned:
+        path = manifest.place(item)
+        row["path"] = str(path)
+        saved = manifest.saved(item, path)
+        if saved is not None:
+            row.update(sha256=saved, fetched=False)
+            _tell(client, item, path, saved)
+            bar.advance(size=item.file_size or 0, cached=True)
+            jobs.append((row, None))
+        else:
+            jobs.append((row, pool.submit(client.storage.fetch, item.id, path)))
+    return jobs, bar
 
 
 def _listing(client: Any, ref: RunRef) -> list[Any]:
