@@ -98,7 +98,7 @@ def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, P
 
 
 def _listing(client: Any, ref: RunRef) -> list[Any]:
-    return list(client.task_runs.files(ref.id))
+    return list(client.task_runs.files(ref.id, limit=100))
 
 
 def _row(ref: RunRef, item: Any, error: str | None = None) -> dict[str, Any]:

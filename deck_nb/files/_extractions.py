@@ -30,7 +30,7 @@ def extractions(runs: Any, *, deck: Any = None, concurrency: int = 8) -> pd.Data
 
 
 def _read(client: Any, ref: RunRef) -> tuple[RunRef, list[Any]]:
-    items = list(client.task_runs.files(ref.id))
+    items = list(client.task_runs.files(ref.id, limit=100))
     if ref.task_id is None or ref.source_id is None:
         run = client.task_runs.retrieve(ref.id)
         ref = RunRef(ref.id, ref.task_id or run.task_id, ref.source_id or run.source_id)
