@@ -104,3 +104,20 @@ def test_storage_items_read_every_revision_and_keep_unknown_fields():
     assert lines.extraction_line(older) == "no extraction"
     newest = StorageItem.model_validate({"id": "stor_1", "object": "storage", "result": "failure", "url": None})
     assert newest.extraction_failed and newest.url is None
+
+
+def test_the_download_progress_has_the_same_words_as_text_and_html():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from deck_nb.files._progress import Progress
+
+    bar = Progress(4, "deck_files", show=False)
+    bar.advance(size=2_000_000)
+    bar.advance(cached=True, size=500)
+    bar.advance(failed=True)
+    formatted, _ = InteractiveShell.instance().display_formatter.format(bar)
+    assert formatted["text/plain"] == "Downloading 2 of 4 files (2.0 MB) to deck_files — 1 already on disk, 1 failed"
+    assert formatted["text/plain"] in formatted["text/html"] and "<progress value='3' max='4'" in formatted["text/html"]
+    bar.advance(size=1)
+    bar.close()
+    assert bar.text() == "Downloaded 3 of 4 files (2.0 MB) to deck_files — 1 already on disk, 1 failed"

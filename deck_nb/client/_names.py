@@ -40,16 +40,17 @@ def _fit(stem: str, ext: str, limit: int = MAX_NAME_BYTES) -> str:
     return stem + ext
 
 
-def unique_name(name: str, taken: set[str], folder: Path | None = None) -> str:
+def unique_name(name: str, taken: set[str], folder: Path | None = None, *, folded: bool = False) -> str:
     """``name``, or ``name (2)``, ``name (3)`` … : one no other file of this download has and, when
-    ``folder`` is given, no file there already has (case-insensitively: macOS and Windows fold case)."""
-    folded = {t.casefold() for t in taken}
+    ``folder`` is given, no file there already has (case-insensitively: macOS and Windows fold case).
+    ``folded=True``: ``taken`` already holds casefolded names (a caller naming many files keeps one)."""
+    folded_names = taken if folded else {t.casefold() for t in taken}
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""
     ext = f".{ext}" if ext else ""
     candidate, n = name, 1
-    while candidate.casefold() in folded or (folder is not None and (folder / candidate).exists()):
+    while candidate.casefold() in folded_names or (folder is not None and (folder / candidate).exists()):
         n += 1
         candidate = _fit(stem, f" ({n}){ext}")
     return candidate

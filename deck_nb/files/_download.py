@@ -150,15 +150,15 @@ class _Manifest:
         self.files: dict[str, dict[str, Any]] = {
             k: v for k, v in (files or {}).items() if isinstance(v, dict) and isinstance(v.get("name"), str)
         }
-        self.taken = {entry["name"] for entry in self.files.values()}
+        self.taken = {entry["name"].casefold() for entry in self.files.values()} | {MANIFEST.casefold()}
 
     def place(self, item: Any) -> Path:
         """The item's local path: the one it was saved under before, else a new safe, unique name."""
         entry = self.files.get(item.id)
         if entry is not None and safe_name(entry["name"]) == entry["name"]:
             return inside(self.folder, entry["name"])
-        name = unique_name(safe_name(item.file_name, item.id), self.taken | {MANIFEST}, self.folder)
-        self.taken.add(name)
+        name = unique_name(safe_name(item.file_name, item.id), self.taken, self.folder, folded=True)
+        self.taken.add(name.casefold())
         self.files[item.id] = {"name": name}
         return inside(self.folder, name)
 
