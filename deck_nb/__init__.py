@@ -40,6 +40,8 @@ _LAZY: dict[str, str] = {
     "credentials_frame": ".history",
     "sessions_frame": ".history",
     "outputs_frame": ".history",
+    "download": ".files",
+    "extractions": ".files",
 }
 _SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is imported above
 __all__ = sorted(["history", "use_history_file", *_LAZY, *_SUBPACKAGES])

@@ -19,6 +19,11 @@ def _simulator(args: argparse.Namespace) -> int:
         rate_limit=rate_limit,
         api=args.api,
         session_limit=args.session_limit,
+        url_ttl=args.url_ttl,
+        encryption=args.encryption,
+        fail_extraction=args.fail_extraction,
+        large_file=args.large_file,
+        large_size=args.large_size,
     )
     return 0
 
@@ -51,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="25",
         help="most sessions open at once before runs get 429 session_limit_exceeded: a number (default 25) or 'off'",
     )
+    sim.add_argument("--url-ttl", type=float, default=300.0, help="seconds a signed download URL lives (default 300)")
+    sim.add_argument("--encryption", action="store_true", help="return task runs' input and output as enc_ strings")
+    sim.add_argument("--fail-extraction", type=int, metavar="N", help="file N of the first storing run: no extraction")
+    sim.add_argument("--large-file", type=int, metavar="N", help="file N of the first storing run is large (streamed)")
+    sim.add_argument("--large-size", type=int, metavar="BYTES", help="size of a large file (default 52428800)")
     sim.set_defaults(func=_simulator)
 
     from .demo import add_parser as add_demo_parser

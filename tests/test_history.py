@@ -249,7 +249,8 @@ def test_export_parquet_and_csv(deck, journal, tmp_path):
     for fmt in ("parquet", "csv"):
         files = h.export(tmp_path / fmt, fmt)
         assert sorted(p.name for p in files) == sorted(
-            f"{n}.{fmt}" for n in ("runs", "connections", "credentials", "sessions", "interactions", "errors", "events")
+            f"{n}.{fmt}"
+            for n in ("runs", "connections", "credentials", "sessions", "interactions", "errors", "events", "files")
         )
     back = pd.read_parquet(tmp_path / "parquet" / "connections.parquet")
     assert back["id"].tolist() == h.connections["id"].tolist()

@@ -101,6 +101,7 @@ class TestEvents:
             "connection.connected",
             "task_run.queued",
             "task_run.running",
+            "storage.created",  # the run's one bill, stored before the run reports `completed`
             "task_run.completed",
         ]
         for event in events:

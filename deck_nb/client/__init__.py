@@ -12,6 +12,7 @@ from ._errors import *  # noqa: F403
 from ._errors import __all__ as _error_names
 from ._events import EventFeed
 from ._pagination import AsyncPager, Page, SyncPager
+from ._storage_errors import DownloadError, DownloadIncomplete, DownloadTooLarge, FileExpired, FileGone
 
 if TYPE_CHECKING:  # for type checkers and readers; at run time they load on first use (below)
     from ._models import (
@@ -31,15 +32,21 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time they load on fir
         TaskRun,
         is_settled,
     )
+    from ._storage_models import Screenshot, StorageItem
 
 _MODELS = {
     "Connection",
     "Credential",
     "DeckModel",
+    "DownloadError",
+    "DownloadIncomplete",
+    "DownloadTooLarge",
     "ErrorDetail",
     "Event",
     "EventDestination",
     "Field",
+    "FileExpired",
+    "FileGone",
     "Interaction",
     "Option",
     "Session",
@@ -51,8 +58,15 @@ _MODELS = {
 }
 
 
+_STORAGE_MODELS = {"Screenshot", "StorageItem"}
+
+
 def __getattr__(name: str):
     """The models load on first use: their pydantic import is most of what a first answer costs."""
+    if name in _STORAGE_MODELS:
+        from . import _storage_models
+
+        return getattr(_storage_models, name)
     if name in _MODELS:
         from . import _models
 
@@ -67,18 +81,25 @@ __all__ = [
     "Credential",
     "Deck",
     "DeckModel",
+    "DownloadError",
+    "DownloadIncomplete",
+    "DownloadTooLarge",
     "ErrorDetail",
     "Event",
     "EventDestination",
     "EventFeed",
     "Field",
+    "FileExpired",
+    "FileGone",
     "Interaction",
     "Observer",
     "Option",
     "Page",
+    "Screenshot",
     "Session",
     "SessionRun",
     "Source",
+    "StorageItem",
     "SyncPager",
     "Task",
     "TaskRun",

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._interactive import Connections, TaskRuns
     from ._models import Event
     from ._resources import EventDestinations, Events, Sources, Tasks
+    from ._storage import Storage
 
 
 def _limits() -> httpx.Limits:
@@ -55,6 +56,7 @@ class _Resources(Generic[ClientT]):
         task_runs: TaskRuns[ClientT]
         events: Events[ClientT]
         event_destinations: EventDestinations[ClientT]
+        storage: Storage[ClientT]
     else:
         sources = LazyResource("._resources", "Sources")
         tasks = LazyResource("._resources", "Tasks")
@@ -64,6 +66,7 @@ class _Resources(Generic[ClientT]):
         task_runs = LazyResource("._interactive", "TaskRuns")
         events = LazyResource("._resources", "Events")
         event_destinations = LazyResource("._resources", "EventDestinations")
+        storage = LazyResource("._storage", "Storage")
 
 
 class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
@@ -184,8 +187,11 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
         return self._request(Call("GET", "/test"))
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool (and the signed-URL client, if downloads made one)."""
         self._http.close()
+        plain = getattr(self.__dict__.get("storage"), "_http", None)
+        if plain is not None:
+            plain.close()
 
     def __enter__(self) -> Deck:
         return self
@@ -318,8 +324,11 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
         return await self._request(Call("GET", "/test"))
 
     async def close(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pool (and the signed-URL client, if downloads made one)."""
         await self._http.aclose()
+        plain = getattr(self.__dict__.get("storage"), "_http", None)
+        if plain is not None:
+            await plain.aclose()
 
     async def __aenter__(self) -> AsyncDeck:
         return self

@@ -12,6 +12,7 @@ from ._core import Call
 from ._endpoints import ClientT, lists, returns
 from ._models import Connection, TaskRun, is_settled
 from ._resources import _id, _iso, _Resource, _validator
+from ._storage import RunStorage, include_param
 
 if TYPE_CHECKING:
     from ._pagination import SyncPager
@@ -188,7 +189,7 @@ def _login_body(connection_id: Any, credential_id: Any, session_id: Any, source_
     return named
 
 
-class TaskRuns(_Interactive[ClientT, TaskRun]):
+class TaskRuns(RunStorage[ClientT], _Interactive[ClientT, TaskRun]):
     """Runs of tasks (``deck.task_runs``; ``trun_`` ids)."""
 
     KIND, PATH, MODEL = "task_run", "/task-runs", TaskRun
@@ -222,10 +223,13 @@ class TaskRuns(_Interactive[ClientT, TaskRun]):
         return self._do("POST", path, TaskRun, body=body, idempotency_key=idempotency_key)
 
     @returns
-    def retrieve(self, task_run_id: str, *, include_input: bool = False) -> TaskRun:
-        """One run by id (with its ``input`` when ``include_input``)."""
-        params = {"include": "input"} if include_input else None
-        return self._do("GET", self._path(task_run_id), TaskRun, params=params)
+    def retrieve(self, task_run_id: str, *, include: Any = None, include_input: bool = False) -> TaskRun:
+        """One run by id, with the sections named in ``include`` (``"input"``, ``"storage"``,
+        ``"artifacts"``): ``run.input``, ``run.storage``, ``run.screenshots``."""
+        sections = [include] if isinstance(include, str) else list(include or ())
+        sections += ["input"] if include_input else []
+        wanted = include_param(sections)
+        return self._do("GET", self._path(task_run_id), TaskRun, params={"include": wanted} if wanted else None)
 
     @lists
     def list(

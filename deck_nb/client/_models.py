@@ -174,7 +174,7 @@ class TaskRun(Resource):
     errors: list[ErrorDetail] = []
     interaction: Interaction | None = None
     runtime_ms: int | None = None
-    input: dict[str, Any] | None = None
+    input: Any = None  # a dict, or an ``enc_`` string when the organisation encrypts payloads
     completed_at: datetime | None = None
     canceled_at: datetime | None = None
 
@@ -198,6 +198,26 @@ class TaskRun(Resource):
     @classmethod
     def _one_cancelling(cls, value: Any) -> Any:
         return "cancelling" if value == "canceling" else value
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether Deck sent ``input`` or ``output`` encrypted (``enc_…`` strings, Enterprise)."""
+        return any(isinstance(v, str) and v.startswith("enc_") for v in (self.input, self.output))
+
+    @property
+    def storage(self) -> Any:
+        """The run's files (``include=("storage",)``) as StorageItems; None when not asked for."""
+        from ._storage_models import storage_items
+
+        return storage_items((self.__pydantic_extra__ or {}).get("storage"))
+
+    @property
+    def screenshots(self) -> Any:
+        """The run's screenshots (``include=("artifacts",)``); None when not asked for."""
+        from ._storage_models import screenshots_of
+
+        extra = self.__pydantic_extra__ or {}
+        return screenshots_of(extra.get("artifacts", extra.get("screenshots")))
 
 
 class Event(Resource):

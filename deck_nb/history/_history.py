@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._files import EXTRACTIONS
 from ._schema import FRAMES as _FRAMES
 from ._schema import RESOURCE_FRAMES, REVIEWED_RUNS, RUN_LINKS
 from .frames import journal_rows, typed
@@ -23,6 +24,8 @@ SUMMARY_COLUMNS = [
     "in_review",
     "logins_per_run",
     "median_duration_s",
+    "files_per_run",
+    "extraction_failure_rate",
 ]
 REUSE_COLUMNS = ["runs", "sessions", "logins", "logins_per_run"]
 
@@ -103,6 +106,21 @@ class History:
         return self.frame("errors")
 
     @property
+    def files(self) -> pd.DataFrame:
+        """One row per file a run captured (Deck Storage), with ``path`` and ``sha256`` once
+        downloaded; never its signed URL."""
+        frame = self.frame("files")
+        return frame.drop_duplicates("storage_id", keep="last").reset_index(drop=True)
+
+    @property
+    def extractions(self) -> pd.DataFrame:
+        """One row per file with the fields Deck extracted from it as columns (nested ones
+        flattened); ``result="failure"`` rows have none. ``dn.extractions`` types them by schema."""
+        from ._extracted import extractions_table
+
+        return extractions_table(self._query(EXTRACTIONS))
+
+    @property
     def events(self) -> pd.DataFrame:
         """The raw timeline: one row per record, ``detail`` as JSON."""
         return self.frame("events")
@@ -123,6 +141,7 @@ class History:
         )
         table = runs.groupby(["source_id", "task_id"], observed=True).apply(_group_summary, include_groups=False)
         table = table[(table["runs"] > 0) | (table["in_review"] > 0)]
+        table = table.join(_file_summary(self.files, runs), how="left")
         return table.astype({"runs": "Int64", "reviewed": "Int64", "in_review": "Int64"})[SUMMARY_COLUMNS]
 
     def session_reuse(self) -> pd.DataFrame:
@@ -234,6 +253,22 @@ def _group_summary(group: pd.DataFrame) -> pd.Series:
             "median_duration_s": done["duration_s"].median(),
         }
     )
+
+
+def _file_summary(files: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """Per source and task: files per completed run, and the share of files whose extraction failed
+    (both NaN where the journal saw no file: a run's files are known once listed or downloaded)."""
+    completed = runs[runs["status"] == "completed"]
+    per_group = completed.groupby(["source_id", "task_id"], observed=True)["id"].nunique()
+    files = files[files["run_id"].isin(completed["id"])]
+    files = files.assign(failed=(files["result"].astype("string") == "failure").fillna(False).astype("int64"))
+    counted = files.groupby(["source_id", "task_id"], observed=True)
+    table = pd.DataFrame({"completed": per_group})
+    table["files"] = counted.size().reindex(table.index).fillna(0).astype("float64")
+    failed = counted["failed"].sum().reindex(table.index).astype("float64")
+    table["files_per_run"] = (table["files"] / table["completed"]).where(table["files"] > 0)
+    table["extraction_failure_rate"] = (failed / table["files"].where(table["files"] > 0)).astype("float64")
+    return table[["files_per_run", "extraction_failure_rate"]]
 
 
 def _axes(ax: Any) -> Any:

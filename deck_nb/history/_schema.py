@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import _categories as K
+from ._files import FILE_RUN, FILES_TABLE
 
 # resources: one row per connection, task run, credential or session; added columns are migrated
 RESOURCE_COLUMNS: dict[str, str] = {
@@ -40,7 +41,8 @@ RESOURCE_COLUMNS: dict[str, str] = {
     "last_seen": "REAL",
 }
 
-SCHEMA = f"""
+SCHEMA = (
+    f"""
 CREATE TABLE IF NOT EXISTS timeline(
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, kind TEXT NOT NULL,
     resource_kind TEXT, resource_id TEXT, status TEXT, detail TEXT);
@@ -58,6 +60,8 @@ CREATE INDEX IF NOT EXISTS interactions_by_resource ON interactions(resource_id)
 CREATE INDEX IF NOT EXISTS run_links_by_session ON run_links(session_id);
 CREATE INDEX IF NOT EXISTS run_links_by_credential ON run_links(credential_id);
 """
+    + FILES_TABLE
+)
 # on columns a file of an older deck_nb may lack: made once the journal has migrated it
 INDEXES = """
 CREATE INDEX IF NOT EXISTS resources_by_connection ON resources(connection_id);
@@ -250,6 +254,23 @@ FRAMES: dict[str, Frame] = {
         ),
         "timeline r",
         order="r.seq",
+    ),
+    "files": Frame(
+        (
+            Column("storage_id", S),
+            Column("run_id", S),
+            Column("task_id", C, FILE_RUN.format("task_id")),
+            Column("source_id", C, FILE_RUN.format("source_id")),
+            Column("file_name", S),
+            Column("file_type", C),
+            Column("file_size", N),
+            Column("result", C),
+            Column("created_at", T),
+            Column("path", S),
+            Column("sha256", S),
+        ),
+        "files r",
+        order="r.created_at, r.first_seen",
     ),
 }
 

@@ -20,6 +20,7 @@ from typing import Any
 from deck_nb.client import APIError, DeckError, Observer
 
 from . import outcomes
+from ._files import files_in, record_files, record_saved
 from ._objects import (
     LOGIN_KINDS,
     TERMINAL,
@@ -152,18 +153,25 @@ class Journal(Observer):
 
     def on_object(self, obj: Any, call: Any = None) -> None:
         """Journal the resources in whatever a call answered (others are skipped), a page's in one go,
-        and the user name a login was created with (the request's ``auth_credentials.username``;
+        the storage items it listed, and the user name a login was created with (the request's ``auth_credentials.username``;
         never its password)."""
         self.record([obj])
+        found = files_in(obj)
+        if found:
+            with self._lock, self._db:
+                record_files(self._db, found, time.time())
         username = username_sent(call)
-        if username is None:
-            return
-        logins = [d["id"] for d in resources_in(obj) if d["object"] in LOGIN_KINDS]
+        logins = [d["id"] for d in resources_in(obj) if d["object"] in LOGIN_KINDS] if username is not None else []
         if logins:
             with self._lock, self._db:
                 for login in logins:
                     self._db.execute("UPDATE resources SET username = ? WHERE id = ?", (username, login))
                     self._refresh_login(login)
+
+    def on_file_saved(self, fetched: Any) -> None:
+        """Journal where a downloaded file was saved, and its sha256 (never its URL)."""
+        with self._lock, self._db:
+            record_saved(self._db, fetched, time.time())
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         """Journal an error, on the resource its path names."""
@@ -226,6 +234,7 @@ class Journal(Observer):
                 for data in resources_in(obj):
                     self._apply(data, now)
                     seen += 1
+                record_files(self._db, files_in(obj), now)
         return seen
 
     def _apply(self, data: dict[str, Any], now: float) -> None:

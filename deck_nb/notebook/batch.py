@@ -123,6 +123,19 @@ class BatchResult(list):
 
         return _batch_history_class()([session_journal()], self.ids)
 
+    def download(self, dir: str = "deck_files", **options: Any):
+        """Every file the batch's runs captured, into ``dir``: ``dn.download(batch, dir)``."""
+        from deck_nb.files import download
+
+        return download(self, dir, **options)
+
+    @property
+    def extractions(self):
+        """The batch's files with their extracted fields: ``dn.extractions(batch)``."""
+        from deck_nb.files import extractions
+
+        return extractions(self)
+
     def __repr__(self) -> str:
         ok = sum(o.ok for o in self)
         return f"<BatchResult {ok}/{len(self)} ok>"

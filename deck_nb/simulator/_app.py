@@ -29,6 +29,9 @@ from ._models import new_id
 from ._routes_current import routes as current_routes
 from ._routes_platform import routes as platform_routes
 from ._routes_seed import routes as seed_routes
+from ._sealing import seal
+from ._signing import UrlSigner
+from ._storage_knobs import StorageSettings
 from ._webhooks import Deliverer, subscribed
 from ._world import World
 
@@ -68,6 +71,7 @@ class Simulator:
         api_key: str | None = None,
         api: str = "both",
         session_limit: int | str | None = 25,
+        storage: dict[str, Any] | None = None,
     ) -> None:
         self.api_key = api_key or f"sk_sim_{secrets.token_hex(16)}"
         self.rate_limit_spec = rate_limit if rate_limit is not None else "off"
@@ -79,6 +83,10 @@ class Simulator:
         self.world = World(
             self.clock, on_event=self._dispatch, api=api, session_limit=parse_session_limit(session_limit)
         )
+        settings = StorageSettings()
+        settings.update({k: v for k, v in (storage or {}).items() if v is not None})
+        self.world.configure_storage(settings)
+        self.signer = UrlSigner()
         self.counts = dict.fromkeys(COUNTS, 0)
         self.app = Starlette(
             routes=[*platform_routes(self), *seed_routes(self), *current_routes(self)],
@@ -110,6 +118,8 @@ class Simulator:
         if event["type"] == "session.queued":
             self.counts["sessions_created"] += 1
         public = self.public_event(event)
+        if self.world.storage_settings.encryption:
+            public = seal(public)
         for destination in self.world.destinations.values():
             if destination["status"] == "active" and subscribed(destination, event["type"]):
                 self.deliverer.submit(destination, public)
@@ -173,6 +183,8 @@ class Simulator:
                 body = await self._body(request) if request.method in ("POST", "PATCH") else None
                 self.clock.run_due()
                 status, payload, headers = self._handle(request, handler, body)
+                if not control and self.world.storage_settings.encryption:
+                    payload = seal(payload)
             except ApiError as error:
                 status, payload, headers = error.status, {"errors": [error.detail()]}, error.headers
             response = self._respond(status, payload, request_id, headers)

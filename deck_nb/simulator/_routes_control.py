@@ -59,6 +59,7 @@ def config(sim: Simulator, request: Request, body: Any):
         "session_limit": "off" if limit is None else limit,
         "now": iso(sim.clock.read()),
         "faults": sim.faults.describe(),
+        "storage": sim.world.storage_settings.describe(),
     }
 
 
@@ -83,7 +84,28 @@ def stats(sim: Simulator, request: Request, body: Any):
         "events": len(world.events),
         "webhooks": dict(sim.deliverer.stats),
         "statuses": statuses,
+        "storage_items": len(world.items),
+        "downloads": dict(world.download_stats),
     }
+
+
+def set_storage(sim: Simulator, request: Request, body: Any):
+    """Storage knobs: settings that hold (url_ttl, encryption, large_size) and tricks for the next run."""
+    try:
+        sim.world.storage_settings.update(body)
+    except ValueError as exc:
+        raise invalid("storage", str(exc)) from None
+    return 200, sim.world.storage_settings.describe()
+
+
+def get_storage(sim: Simulator, request: Request, body: Any):
+    return 200, sim.world.storage_settings.describe()
+
+
+def clear_storage(sim: Simulator, request: Request, body: Any):
+    """Back to the start-up storage options (the simulator's or the CLI's)."""
+    sim.world.storage_settings = sim.world.storage_defaults.copy()
+    return 200, sim.world.storage_settings.describe()
 
 
 def review(sim: Simulator, request: Request, body: Any):
@@ -103,4 +125,7 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/_sim/config", e(config), methods=["GET"]),
         Route("/_sim/stats", e(stats), methods=["GET"]),
         Route("/_sim/task-runs/{id}/review", e(review), methods=["POST"]),
+        Route("/_sim/storage", e(set_storage), methods=["POST"]),
+        Route("/_sim/storage", e(get_storage), methods=["GET"]),
+        Route("/_sim/storage", e(clear_storage), methods=["DELETE"]),
     ]

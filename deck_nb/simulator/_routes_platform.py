@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from . import _catalog as catalog
+from . import _routes_storage as storage_routes
 from ._errors import ApiError, invalid, not_found
 from ._interactions import read_inputs
 from ._models import CURRENT, iso, micros, new_id
@@ -83,26 +84,20 @@ def get_source(sim: Simulator, request: Request, body: Any):
 
 def list_tasks(sim: Simulator, request: Request, body: Any):
     specs = list(catalog.TASKS.values())
-    return 200, page(specs, lambda s: specs.index(s) + 1, catalog.task_object, request, {})
+    return 200, page(specs, lambda s: specs.index(s) + 1, storage_routes.task_object, request, {})
 
 
 def get_task(sim: Simulator, request: Request, body: Any):
     spec = catalog.TASKS.get(request.path_params["id"])
     if spec is None:
         raise not_found("task", request.path_params["id"])
-    return 200, catalog.task_object(spec)
+    return 200, storage_routes.task_object(spec)
 
 
 def run_task(sim: Simulator, request: Request, body: Any):
     run = sim.world.create_run(request.path_params["id"], body)
     sim.counts["task_runs_created"] += 1
     return 201, run.public()
-
-
-def get_run(sim: Simulator, request: Request, body: Any):
-    include = request.query_params.getlist("include")
-    wants_input = any("input" in value.split(",") for value in include)
-    return 200, sim.world.get_run(request.path_params["id"]).public(include_input=wants_input)
 
 
 def list_runs(sim: Simulator, request: Request, body: Any):
@@ -206,7 +201,7 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/v2/tasks/{id}", e(get_task), methods=["GET"]),
         Route("/v2/tasks/{id}/run", e(run_task), methods=["POST"]),
         Route("/v2/task-runs", e(list_runs), methods=["GET"]),
-        Route("/v2/task-runs/{id}", e(get_run), methods=["GET"]),
+        Route("/v2/task-runs/{id}", e(storage_routes.get_run), methods=["GET"]),
         Route("/v2/task-runs/{id}/interaction", e(submit_run), methods=["POST"]),
         Route("/v2/task-runs/{id}/cancel", e(cancel_run), methods=["POST"]),
         Route("/v2/events", e(list_events), methods=["GET"]),
@@ -215,5 +210,6 @@ def routes(sim: Simulator) -> list[Route]:
         Route("/v2/event-destinations", e(create_destination), methods=["POST"]),
         Route("/v2/event-destinations/{id}", e(get_destination), methods=["GET"]),
         Route("/v2/event-destinations/{id}", e(delete_destination), methods=["DELETE"]),
+        *storage_routes.routes(sim),
         *control_routes(sim),
     ]

@@ -134,6 +134,7 @@ class Runs(Dialogue):
 
     def _run_complete(self, run: TaskRun) -> None:
         run.output = catalog.task_output(run.task_id, run.source_id, run.username, run.input, run.account_id)
+        self._store_files(run)  # type: ignore[attr-defined]  # files first: `completed` finds them stored
         self._finish(run, "completed", "success")
 
     # -- answers -----------------------------------------------------------------------------

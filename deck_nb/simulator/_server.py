@@ -86,6 +86,11 @@ class SimulatorHandle:
     def stats(self) -> dict[str, Any]:
         return self.control("GET", "stats")
 
+    def storage(self, **knobs: Any) -> dict[str, Any]:
+        """Storage knobs (``POST /_sim/storage``): url_ttl, encryption, large_size, and for the next run
+        that stores files fail_extraction, large_file, truncate_file, oversize_file, file_names."""
+        return self.control("POST", "storage", knobs)
+
     def review(self, task_run_id: str, decision: str) -> dict[str, Any]:
         """Approve or reject a ``review_required`` run, as a person would in Deck's console."""
         return self.control("POST", f"task-runs/{task_run_id}/review", {"decision": decision})
@@ -111,6 +116,11 @@ def start(
     api_key: str | None = None,
     api: str = "both",
     session_limit: int | str | None = 25,
+    url_ttl: float = 300.0,
+    encryption: bool = False,
+    fail_extraction: int | list[int] | str | None = None,
+    large_file: int | list[int] | str | None = None,
+    large_size: int | None = None,
     log_level: str = "warning",
     timeout: float = 15.0,
 ) -> SimulatorHandle:
@@ -118,7 +128,10 @@ def start(
 
     ``api`` is ``"both"`` (the seed's connections and Deck's current credentials/sessions on one
     ``/v2``), ``"connections"`` or ``"credentials"``; ``session_limit`` caps concurrent sessions
-    (``"off"``/None lifts it).
+    (``"off"``/None lifts it). Storage: ``url_ttl`` (seconds a signed URL lives, scaled by
+    ``time_scale``), ``encryption`` (runs' ``input``/``output`` as ``enc_`` strings), and for the first
+    run that stores files ``fail_extraction`` / ``large_file`` (file numbers from 1, or ``"all"``)
+    with ``large_size`` bytes (default 50 MB); ``POST /_sim/storage`` changes them later.
     """
     warn_if_exposed(host)
     simulator = Simulator(
@@ -128,6 +141,13 @@ def start(
         api_key=api_key,
         api=api,
         session_limit=session_limit,
+        storage={
+            "url_ttl": url_ttl,
+            "encryption": encryption,
+            "fail_extraction": fail_extraction,
+            "large_file": large_file,
+            "large_size": large_size,
+        },
     )
     server = ServerThread(simulator.app, host=host, port=port, log_level=log_level, name="deck-simulator")
     return SimulatorHandle(simulator, server.start(timeout))
@@ -143,6 +163,11 @@ def serve_forever(
     api_key: str | None = None,
     api: str = "both",
     session_limit: int | str | None = 25,
+    url_ttl: float = 300.0,
+    encryption: bool = False,
+    fail_extraction: int | list[int] | str | None = None,
+    large_file: int | list[int] | str | None = None,
+    large_size: int | None = None,
 ) -> None:
     """Run in the foreground until interrupted; print exactly one 'ready' line to stdout."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -155,6 +180,11 @@ def serve_forever(
         api_key=api_key,
         api=api,
         session_limit=session_limit,
+        url_ttl=url_ttl,
+        encryption=encryption,
+        fail_extraction=fail_extraction,
+        large_file=large_file,
+        large_size=large_size,
         log_level="info",
     )
     print(f"Deck simulator ready at {handle.base_url} — API key {handle.api_key}", flush=True)

@@ -12,10 +12,11 @@ from ._credentials import Credentials
 from ._run_requests import RunRequests
 from ._runs import Runs
 from ._sessions import Sessions
+from ._storage import Storage
 
 # Re-exported for callers that used to find them here.
 from ._models import iso, micros, new_id  # noqa: F401  isort: skip
 
 
-class World(RunRequests, Runs, Connections, Credentials, Sessions):
-    """Sources, tasks, connections, credentials, sessions, task runs, events and destinations."""
+class World(RunRequests, Runs, Connections, Credentials, Sessions, Storage):
+    """Sources, tasks, connections, credentials, sessions, task runs, storage, events and destinations."""

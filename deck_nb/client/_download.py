@@ -1,0 +1,221 @@
+"""Fetching a stored file: a fresh signed URL from ``GET /v2/storage/{id}``, the bytes streamed to a
+temporary file beside the destination and renamed into place only when complete and exactly
+``file_size`` long. A 403 (expired URL) gets one fresh URL; a body that outgrows ``file_size``, a
+broken or stalled stream, a 404 (past retention) end with a typed ``DownloadError`` and no file.
+Written once: ``Transfer`` holds every decision, the sync and async loops only move bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from . import _storage_errors as errors
+from ._deadline import call_deadline
+from ._names import inside, safe_name
+from ._signed import remember
+
+MIN_RATE = 256 * 1024  # bytes/s a download may not fall below on average (on top of the call deadline)
+log = logging.getLogger("deck_nb.client")
+
+
+@dataclass
+class Fetched:
+    """A file now on disk: where, how many bytes, their sha256, and the item it came from."""
+
+    path: Path
+    size: int
+    sha256: str
+    item: Any
+
+
+class _Refused(Exception):
+    """The signed URL answered 403: worth one fresh URL."""
+
+
+def destination(dest: str | os.PathLike[str], item: Any) -> Path:
+    """``dest`` itself, or a safe name from the item's ``file_name`` when ``dest`` is a folder."""
+    path = Path(dest)
+    if path.is_dir():
+        return inside(path, safe_name(item.file_name, item.id))
+    return path
+
+
+class Transfer:
+    """One attempt at one item's bytes into ``tmp``; ``finish`` moves them to ``dest``."""
+
+    def __init__(self, item: Any, dest: Path, deadline_s: float) -> None:
+        self.item, self.dest = item, dest
+        self.expected = item.file_size if isinstance(item.file_size, int) and item.file_size >= 0 else None
+        self.tmp = dest.parent / f".{dest.name[:80]}.{uuid.uuid4().hex[:8]}.part"
+        budget = deadline_s + (self.expected or 0) / MIN_RATE
+        self.until = time.monotonic() + budget
+        self.budget = budget
+        self.size = 0
+        self.hasher = hashlib.sha256()
+        self.file: Any = None
+
+    def what(self) -> str:
+        return f"storage item {self.item.id} ({self.item.file_name!r})"
+
+    def error(self, cls: type[errors.DownloadError], text: str, status: int | None = None) -> errors.DownloadError:
+        return cls(f"{self.what()}: {text}", storage_id=self.item.id, status_code=status)
+
+    def start(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status == 403:
+            raise _Refused
+        if status in (404, 410):
+            raise self.error(errors.FileGone, "the file is no longer kept (past its retention)", status)
+        if status >= 300:
+            raise self.error(errors.DownloadError, f"the download answered HTTP {status}", status)
+        declared = response.headers.get("content-length", "")
+        if self.expected is not None and declared.isdigit() and int(declared) > self.expected:
+            raise self.error(errors.DownloadTooLarge, f"the server announced {declared} bytes, not {self.expected}")
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self.file = open(self.tmp, "xb")  # noqa: SIM115  (closed in finish or discard)
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.expected is not None and self.size > self.expected:
+            raise self.error(errors.DownloadTooLarge, f"the body outgrew its file_size of {self.expected} bytes")
+        if time.monotonic() > self.until:
+            raise self.stalled()
+        self.hasher.update(chunk)
+        self.file.write(chunk)
+
+    def stalled(self) -> errors.DownloadError:
+        return self.error(errors.DownloadIncomplete, f"the download did not finish in {self.budget:.0f}s")
+
+    def broken(self, exc: BaseException) -> errors.DownloadError:
+        if isinstance(exc, httpx.TimeoutException | TimeoutError):
+            return self.stalled()
+        return self.error(errors.DownloadIncomplete, f"the stream broke after {self.size} bytes ({type(exc).__name__})")
+
+    def finish(self) -> Fetched:
+        self.file.close()
+        if self.expected is not None and self.size != self.expected:
+            raise self.error(errors.DownloadIncomplete, f"the body ended at {self.size} of {self.expected} bytes")
+        os.replace(self.tmp, self.dest)
+        return Fetched(self.dest, self.size, self.hasher.hexdigest(), self.item)
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def announce(deck: Any, fetched: Fetched) -> None:
+    """Tell the client's observers that have an ``on_file_saved`` hook (the history journal) where
+    a file now is; an observer's failure never fails the download."""
+    for observer in list(getattr(deck, "observers", [])):
+        hook = getattr(observer, "on_file_saved", None)
+        if hook is not None:
+            try:
+                hook(fetched)
+            except Exception:
+                log.exception("observer %r failed in on_file_saved", observer)
+
+
+def _url(item: Any) -> str:
+    if not isinstance(item.url, str) or not item.url:
+        raise errors.DownloadError(f"storage item {item.id} came without a download URL", storage_id=item.id)
+    return remember(item.url)
+
+
+def _expired(item: Any) -> errors.FileExpired:
+    return errors.FileExpired(
+        f"storage item {item.id} ({item.file_name!r}): the signed URL was refused (403) twice, with a fresh one",
+        storage_id=item.id,
+        status_code=403,
+    )
+
+
+def _failed(deck: Any, storage_id: str, error: errors.DownloadError) -> None:
+    """The client's observers (the journal) hear a failed download like any failed call."""
+    from ._core import Call
+
+    notify = getattr(deck, "_notify", None)
+    if notify is not None:
+        notify("on_error", error, Call("GET", f"/storage/{storage_id}"))
+
+
+def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fetched:
+    """Deck's loop: retrieve (fresh URL), stream, and once more on a 403."""
+    try:
+        return _fetch_sync(deck, http, storage_id, dest)
+    except errors.DownloadError as error:
+        _failed(deck, storage_id, error)
+        raise
+
+
+async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
+    """AsyncDeck's loop: the same steps, the whole attempt under one timer."""
+    try:
+        return await _fetch_async(deck, http, storage_id, dest)
+    except errors.DownloadError as error:
+        _failed(deck, storage_id, error)
+        raise
+
+
+def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fetched:
+    for attempt in range(2):
+        item = deck.storage.retrieve(storage_id)
+        transfer = Transfer(item, destination(dest, item), deck.deadline)
+        try:
+            with call_deadline(transfer.until), http.stream("GET", _url(item)) as response:
+                transfer.start(response)
+                for chunk in response.iter_bytes():
+                    transfer.feed(chunk)
+            fetched = transfer.finish()
+            announce(deck, fetched)
+            return fetched
+        except _Refused:
+            if attempt:
+                raise _expired(item) from None
+        except errors.DownloadError:
+            transfer.discard()
+            raise
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            transfer.discard()
+            raise transfer.broken(exc) from None
+        except BaseException:
+            transfer.discard()
+            raise
+    raise AssertionError("unreachable")
+
+
+async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
+    for attempt in range(2):
+        item = await deck.storage.retrieve(storage_id)
+        transfer = Transfer(item, destination(dest, item), deck.deadline)
+        try:
+            async with asyncio.timeout(transfer.budget):
+                async with http.stream("GET", _url(item)) as response:
+                    transfer.start(response)
+                    async for chunk in response.aiter_bytes():
+                        transfer.feed(chunk)
+            fetched = transfer.finish()
+            announce(deck, fetched)
+            return fetched
+        except _Refused:
+            if attempt:
+                raise _expired(item) from None
+        except errors.DownloadError:
+            transfer.discard()
+            raise
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
+            transfer.discard()
+            raise transfer.broken(exc) from None
+        except BaseException:
+            transfer.discard()
+            raise
+    raise AssertionError("unreachable")

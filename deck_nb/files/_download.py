@@ -1,0 +1,182 @@
+"""``dn.download``: every file of some runs into one folder, as a frame of one row per file.
+
+Bounded concurrency (threads over the sync client, so it works the same in a kernel and a script),
+a progress line, resumable (a file already saved there with its size and sha256 is not fetched
+again: a manifest in the folder remembers what was saved under which name), and one failed file is
+a row with its error. Names come from ``file_name`` made safe and unique in the folder: a download
+never writes outside it nor over a file it did not write."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from deck_nb.client._names import inside, safe_name, unique_name
+
+from ._frame import FilesFrame, files_frame
+from ._progress import Progress
+from ._runs import RunRef, resolve
+
+MANIFEST = ".deck_nb-files.json"
+DEFAULT_CONCURRENCY = 8
+
+
+def download(
+    runs: Any,
+    dir: str | os.PathLike[str] = "deck_files",
+    *,
+    deck: Any = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: bool | None = None,
+) -> FilesFrame:
+    """Fetch every file of ``runs`` (a job, a list, a BatchResult, a runs frame, run ids) into
+    ``dir``: one row per file with its local ``path`` and ``sha256``, its extraction ``result``,
+    and ``error`` for a file that could not be fetched (the others are fetched all the same)."""
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
+        raise ValueError(f"concurrency must be a whole number from 1 to 64, not {concurrency!r}")
+    refs, client = resolve(runs, deck)
+    folder = Path(dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = _Manifest(folder)
+    rows: list[dict[str, Any]] = []
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deck-nb-download")
+    try:
+        jobs, bar = _plan(pool, client, refs, manifest, rows, progress, folder)
+        pending = {future: row for row, future in jobs if future is not None}
+        try:
+            for future in as_completed(pending):  # the progress line counts files as they end
+                row = pending[future]
+                try:
+                    fetched = future.result()
+                except Exception as exc:  # one failed file is a row, never the end of the others
+                    row.update(path=None, error=_say(exc), fetched=False)
+                    bar.advance(failed=True)
+                    continue
+                row.update(sha256=fetched.sha256, fetched=True, file_size=fetched.size)
+                manifest.record(row["storage_id"], fetched.path, fetched.size, fetched.sha256)
+                bar.advance(size=fetched.size)
+        finally:
+            manifest.save()
+            bar.close()
+    except BaseException:  # an interrupt: files not started are not started; those running end bounded
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return files_frame(rows + [row for row, _ in jobs])
+
+
+def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, Progress]:
+    """List every run's files, name each, and start the fetches of those not already on disk:
+    ``[(row, future or None), ...]`` and the progress line."""
+    listings = [(ref, pool.submit(_listing, client, ref)) for ref in refs]
+    planned: list[tuple[dict[str, Any], Any]] = []
+    for ref, listing in listings:
+        try:
+            items = listing.result()
+        except Exception as exc:  # the run's listing failed: one row says so
+            rows.append(_row(ref, None, error=_say(exc)))
+            continue
+        planned += [(_row(ref, item), item) for item in items]
+    bar = Progress(len(planned), str(folder), progress)
+    jobs: list[Any] = []
+    for row, item in planned:
+        path = manifest.place(item)
+        row["path"] = str(path)
+        saved = manifest.saved(item, path)
+        if saved is not None:
+            row.update(sha256=saved, fetched=False)
+            _tell(client, item, path, saved)
+            bar.advance(size=item.file_size or 0, cached=True)
+            jobs.append((row, None))
+        else:
+            jobs.append((row, pool.submit(client.storage.fetch, item.id, path)))
+    return jobs, bar
+
+
+def _listing(client: Any, ref: RunRef) -> list[Any]:
+    return list(client.task_runs.files(ref.id, limit=100))
+
+
+def _row(ref: RunRef, item: Any, error: str | None = None) -> dict[str, Any]:
+    return {
+        "run_id": ref.id,
+        "storage_id": getattr(item, "id", None),
+        "file_name": getattr(item, "file_name", None),
+        "file_type": getattr(item, "file_type", None),
+        "file_size": getattr(item, "file_size", None),
+        "path": None,
+        "sha256": None,
+        "result": getattr(item, "result", None),
+        "error": error,
+        "fetched": False,
+    }
+
+
+def _say(exc: BaseException) -> str:
+    """An error as a row's text: its class and message (deck_nb's messages never hold a signed URL)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _tell(client: Any, item: Any, path: Path, sha256: str) -> None:
+    """The client's observers (the history journal) hear where a file is kept (see _download.py)."""
+    from deck_nb.client._download import Fetched, announce
+
+    announce(client, Fetched(path, item.file_size or 0, sha256, item))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Manifest:
+    """What this folder holds: storage id → local name, size, sha256 (``.deck_nb-files.json``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.path = folder / MANIFEST
+        try:
+            loaded = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            loaded = {}
+        files = loaded.get("files") if isinstance(loaded, dict) else None
+        self.files: dict[str, dict[str, Any]] = {
+            k: v for k, v in (files or {}).items() if isinstance(v, dict) and isinstance(v.get("name"), str)
+        }
+        self.taken = {entry["name"].casefold() for entry in self.files.values()} | {MANIFEST.casefold()}
+
+    def place(self, item: Any) -> Path:
+        """The item's local path: the one it was saved under before, else a new safe, unique name."""
+        entry = self.files.get(item.id)
+        if entry is not None and safe_name(entry["name"]) == entry["name"]:
+            return inside(self.folder, entry["name"])
+        name = unique_name(safe_name(item.file_name, item.id), self.taken, self.folder, folded=True)
+        self.taken.add(name.casefold())
+        self.files[item.id] = {"name": name}
+        return inside(self.folder, name)
+
+    def saved(self, item: Any, path: Path) -> str | None:
+        """The sha256 of the item's file when it is on disk whole (its size and hash as saved)."""
+        entry = self.files.get(item.id) or {}
+        if not path.is_file() or entry.get("sha256") is None:
+            return None
+        size = path.stat().st_size
+        if size != entry.get("size") or (isinstance(item.file_size, int) and size != item.file_size):
+            return None
+        digest = sha256_of(path)
+        return digest if digest == entry["sha256"] else None
+
+    def record(self, storage_id: str, path: Path, size: int, sha256: str) -> None:
+        self.files[storage_id] = {"name": path.name, "size": size, "sha256": sha256}
+
+    def save(self) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({"version": 1, "files": self.files}, indent=1))
+        os.replace(tmp, self.path)
