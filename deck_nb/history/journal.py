@@ -153,8 +153,8 @@ class Journal(Observer):
 
     def on_object(self, obj: Any, call: Any = None) -> None:
         """Journal the resources in whatever a call answered (others are skipped), a page's in one go,
-        the storage items it listed, and the user name a login was created with (the request's ``auth_credentials.username``;
-        never its password)."""
+        the storage items it listed, and the user name a login was created with (the request's
+        ``auth_credentials.username``; never its password)."""
         self.record([obj])
         found = files_in(obj)
         if found:
