@@ -63,7 +63,15 @@ def displays_of(kernel: KernelBrowser, box: str) -> list[dict]:
 
 
 def static_cards(kernel: KernelBrowser) -> list[dict]:
-    return [o for o in kernel.outputs if "deck-nb-card" in json.dumps(o.get("data", {}).get("text/html", ""))]
+    """Cards shown as HTML alone (a copy): a live card's output carries the widget view, its HTML and
+    text being only the twin a saved notebook shows; a finished job's final card replaces it in place."""
+    return [
+        o
+        for o in kernel.outputs
+        if "deck-nb-card" in json.dumps(o.get("data", {}).get("text/html", ""))
+        and "application/vnd.jupyter.widget-view+json" not in o.get("data", {})
+        and not o.get("transient", {}).get("display_id")
+    ]
 
 
 def test_a_run_in_review_shown_as_the_result_is_one_card_whose_cancel_button_cancels_it(kernel):

@@ -355,7 +355,12 @@ class TestEventWatcher:
         sim.advance(5)
         before = sim.stats()["requests"]
         events = deck.events.watch(timeout=0.3, poll_interval=0.05)
-        assert [e.type for e in events] == [
+        types = [e.type for e in events]
+        stored = [i for i, t in enumerate(types) if t == "storage.created"]  # one per file, before completed
+        assert stored and stored == list(range(stored[0], stored[0] + len(stored)))
+        assert types[stored[-1] + 1] == "task_run.completed"
+        assert len(stored) == len(list(deck.task_runs.files(run.id)))
+        assert [t for t in types if t != "storage.created"] == [
             "connection.connecting",
             "connection.interaction_required",
             "connection.connecting",

@@ -259,12 +259,12 @@ FRAMES: dict[str, Frame] = {
         (
             Column("storage_id", S),
             Column("run_id", S),
-            Column("task_id", C, FILE_RUN.format("task_id")),
-            Column("source_id", C, FILE_RUN.format("source_id")),
+            Column("task_id", S, FILE_RUN.format("task_id")),
+            Column("source_id", S, FILE_RUN.format("source_id")),
             Column("file_name", S),
-            Column("file_type", C),
+            Column("file_type", S),  # a MIME type: open-ended, so text (frames of any two histories concat)
             Column("file_size", N),
-            Column("result", C),
+            Column("result", C, known=K.RESULTS),
             Column("created_at", T),
             Column("path", S),
             Column("sha256", S),
