@@ -37,6 +37,8 @@ _LAZY: dict[str, str] = {
     "SimulatorResponder": ".notebook",
     "Responder": ".notebook",
     "JobFailed": ".notebook",
+    "record": ".recording",
+    "replay": ".recording",
     "History": ".history",
     "Journal": ".history",
     "runs_frame": ".history",
@@ -45,7 +47,7 @@ _LAZY: dict[str, str] = {
     "sessions_frame": ".history",
     "outputs_frame": ".history",
 }
-_SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is the function above
+_SUBPACKAGES = ("simulator", "client", "widgets", "notebook", "recording")  # deck_nb.history is the function above
 
 
 def __getattr__(name: str) -> Any:
