@@ -64,7 +64,7 @@ class SeamTransport(httpx.BaseTransport):
     """A sync transport that consults the active handlers (or its own) on every request."""
 
     def __init__(self, inner: httpx.BaseTransport, handler: Handler | None = None) -> None:
-        self.inner, self.handler = inner, handler
+        self.inner, self.handler = inner, _held(handler)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         handlers = (self.handler,) if self.handler is not None else _active
@@ -73,6 +73,7 @@ class SeamTransport(httpx.BaseTransport):
         return _chain(handlers, self.inner.handle_request)(request)
 
     def close(self) -> None:
+        _release(self)
         self.inner.close()
 
 
@@ -80,7 +81,7 @@ class AsyncSeamTransport(httpx.AsyncBaseTransport):
     """The async twin of ``SeamTransport``."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, handler: Handler | None = None) -> None:
-        self.inner, self.handler = inner, handler
+        self.inner, self.handler = inner, _held(handler)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         handlers = (self.handler,) if self.handler is not None else _active
@@ -92,6 +93,7 @@ class AsyncSeamTransport(httpx.AsyncBaseTransport):
         return await send(request)
 
     async def aclose(self) -> None:
+        _release(self)
         await self.inner.aclose()
 
 
@@ -109,6 +111,19 @@ class _AsyncBound:
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         return await self.handler.handle_async(request, self.send)
+
+
+def _held(handler: Any) -> Any:
+    """A pinned handler is told each seam that uses it (a replay keeps its virtual clock till the last closes)."""
+    if handler is not None and hasattr(handler, "acquire"):
+        handler.acquire()
+    return handler
+
+
+def _release(seam: Any) -> None:
+    handler, seam.handler = seam.handler, None
+    if handler is not None and hasattr(handler, "release"):
+        handler.release()
 
 
 def wrap(transport: Any, handler: Handler | None = None) -> Any:

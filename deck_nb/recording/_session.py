@@ -62,10 +62,29 @@ class record(ContextDecorator):
 
 
 def open_replay(path: str | Path) -> Replayer:
-    """A replayer for one client (``Deck(replay=path)``); the process's clock becomes virtual."""
-    replayer = Replayer(path)
-    _use_virtual_clock(replayer)
-    return replayer
+    """A replayer for one client (``Deck(replay=path)``): while a client uses it, the process's clock
+    is virtual; closing the last such client gives the real clock back."""
+    return _ClientReplayer(path)
+
+
+class _ClientReplayer(Replayer):
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        self._users = 0
+        self._previous: Any = None
+
+    def acquire(self) -> None:
+        with self.lock:
+            self._users += 1
+            if self._users == 1:
+                self._previous = _use_virtual_clock(self)
+
+    def release(self) -> None:
+        with self.lock:
+            self._users -= 1
+            if self._users == 0 and self._previous is not None:
+                _clock.use(self._previous)
+                self._previous = None
 
 
 class replay(ContextDecorator):
@@ -92,7 +111,9 @@ class replay(ContextDecorator):
 
 
 def _use_virtual_clock(replayer: Replayer) -> Any:
+    """Returns the clock to restore later (the current one, if it is virtual already)."""
     current = _clock.current()
     if current.virtual:
         return current
-    return _clock.use(VirtualClock(replayer.started_at))
+    _clock.use(VirtualClock(replayer.started_at))
+    return current
