@@ -48,10 +48,11 @@ def record_flow(flow, sim, path: Path, secrets: list[str], **record_options):
     """Run ``flow(deck)`` against the simulator inside ``dn.record``: (its result, frames, seconds)."""
     dn.use_history_file(None)
     started = time.perf_counter()
-    with dn.record(path, **record_options):
-        with dn.Deck(api_key=sim.api_key, base_url=sim.base_url, **_client_options(flow)) as deck:
-            result = flow(deck)
+    options = _client_options(flow)
+    with dn.record(path, **record_options), dn.Deck(api_key=sim.api_key, base_url=sim.base_url, **options) as deck:
+        result = flow(deck)
     SECRETS_SEEN.append((path, [sim.api_key, *secrets]))
+    assert_no_secrets(path, [sim.api_key, *secrets])
     return result, frames(), time.perf_counter() - started
 
 
@@ -72,3 +73,15 @@ def assert_same_frames(recorded: dict, replayed: dict) -> None:
     assert recorded.keys() == replayed.keys()
     for name in recorded:
         pd.testing.assert_frame_equal(recorded[name], replayed[name], obj=f"history.{name}")
+
+
+def assert_no_secrets(path: Path, secrets: list[str]) -> None:
+    """None of the session's secrets in the file, in any spelling a line could hold."""
+    import base64
+    import json
+    from urllib.parse import quote
+
+    text = path.read_text()
+    for secret in secrets:
+        for form in {secret, quote(secret, safe=""), json.dumps(secret), base64.b64encode(secret.encode()).decode()}:
+            assert form not in text, f"{path.name} holds a secret ({form[:3]}…)"

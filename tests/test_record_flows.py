@@ -40,14 +40,18 @@ def login_mfa(deck):
 
 
 def wrong_then_right(deck):
-    conn = dn.connect("src_sim_power", username="ada", password="pw_wrong_9", respond=Answers("000000", CODE), deck=deck)
+    conn = dn.connect(
+        "src_sim_power", username="ada", password="pw_wrong_9", respond=Answers("000000", CODE), deck=deck
+    )
     run = dn.run_task("task_sim_bills", conn, {"months": 1}, deck=deck).wait(30)
     return [run.id, run.status, [(i.type, i.outcome) for i in run.interactions]]
 
 
 def batch_of_20(deck):
     items = [
-        dn.Pull("src_sim_power", f"user{i % 5}", f"pw_batch_{i % 5}9", task_id="task_sim_bills", input={"months": 1 + i % 3})
+        dn.Pull(
+            "src_sim_power", f"user{i % 5}", f"pw_batch_{i % 5}9", task_id="task_sim_bills", input={"months": 1 + i % 3}
+        )
         for i in range(20)
     ]
     result = dn.run_many_sync(items, respond=Answers(CODE), deck=deck, poll_interval=0.05, timeout=90)

@@ -8,6 +8,7 @@ the bytes too).
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import httpx
 from deck_nb._version import __version__
 
 from . import _exchange as ex
-from ._format import FORMAT, VERSION, RecordingError, write
+from ._format import FORMAT, VERSION, RecordingError, dumps, write
 from ._redact import Redactor
 
 
@@ -137,19 +138,28 @@ class Recorder:
                 "files": self.files,
                 "exchanges": len(entries),
             }
-            import json
-
-            text = "\n".join(json.dumps(e, ensure_ascii=False) for e in entries)
-            leaks = self.redactor.leaks(text)
+            lines = [dumps(e) for e in entries]
+            leaks = self.redactor.leaks(lines, _kept_bytes(entries))
             if leaks:
                 rule, where = leaks[0]
                 raise RecordingError(
-                    f"not writing {self.path}: a secret found by the rule {rule!r} is still in the recording "
-                    f"({where} of the exchanges); the placeholder rules missed it — add it to redact="
+                    f"not writing {self.path}: a secret the session knows (found by the rule {rule!r}) is still "
+                    f"in it, at {where}: no placeholder rule covered that spot, so nothing was written"
                 )
             write(self.path, header, entries)
             self.saved = True
         return self.path
+
+
+def _kept_bytes(entries: list[dict[str, Any]]) -> list[tuple[int, bytes]]:
+    """The bytes a recording keeps encoded (files="full", binary bodies), with their line numbers."""
+    kept = []
+    for number, entry in enumerate(entries, 2):
+        response = entry.get("response", {})
+        encoded = response.get("base64") or response.get("file", {}).get("base64")
+        if encoded:
+            kept.append((number, base64.b64decode(encoded)))
+    return kept
 
 
 def _settled(entry: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,10 @@ values or field names. Each secret remembers the rule that found it, for the sca
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from ._format import SIGNED_PREFIX
 
@@ -59,7 +61,8 @@ class Redactor:
             return [self.leaves(v, rule, kind) for v in obj]
         if obj is None or isinstance(obj, bool):
             return obj
-        return self.secret(str(obj), rule, kind)
+        token = TOKEN.fullmatch(obj) if isinstance(obj, str) else None
+        return self.secret(str(obj), rule, token.group(1) if token else kind)  # a token keeps its prefix
 
     def body(self, obj: Any, *, response: bool) -> Any:
         """Secret fields (by name) and tokens (by shape) anywhere in a JSON body."""
@@ -116,23 +119,23 @@ class Redactor:
     def _long(self) -> list[str]:
         return sorted((v for v in self.placeholders if len(v) >= SUBSTRING_MIN), key=len, reverse=True)
 
-    def leaks(self, text: str) -> list[tuple[str, str]]:
-        """(rule, where) for every known secret still in ``text`` — the scan before a save."""
+    def leaks(self, lines: list[str], blobs: list[tuple[int, bytes]]) -> list[tuple[str, str]]:
+        """(rule, where) for every known secret still in the lines to write — as text, URL-encoded or
+        JSON-escaped — or inside kept bytes (a downloaded file): the scan before a save."""
         found = []
         for value, rule in self.rules.items():
-            if len(value) >= SUBSTRING_MIN:
-                hit = value in text
-            elif len(value) >= WHOLE_MIN:
-                hit = _json_string(value) in text
-            else:
+            if len(value) < WHOLE_MIN:
                 continue
-            if hit:
-                line = text.count("\n", 0, text.find(value)) + 1
-                found.append((rule, f"line {line}"))
+            forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+            if len(value) < SUBSTRING_MIN:
+                forms = {json.dumps(value)}
+            for number, line in enumerate(lines, 2):
+                if any(form in line for form in forms):
+                    found.append((rule, f"line {number}"))
+                    break
+            else:
+                raw = value.encode("utf-8")
+                where = next((n for n, blob in blobs if len(value) >= SUBSTRING_MIN and raw in blob), None)
+                if where is not None:
+                    found.append((rule, f"the bytes kept on line {where}"))
         return found
-
-
-def _json_string(value: str) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
