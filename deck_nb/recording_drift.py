@@ -51,7 +51,8 @@ class Drift:
 
     @property
     def moved(self) -> bool:
-        return bool(self.unknown_fields or self.unknown_statuses or self.missing_fields or self.unfit)
+        """Unknown fields are listed but tolerated (the models keep them); the rest changes behaviour."""
+        return bool(self.unknown_statuses or self.missing_fields or self.unfit)
 
 
 def template(path: str) -> str:
@@ -87,9 +88,9 @@ def _check_object(drift: Drift, name: str, obj: dict[str, Any], line: int) -> No
     for key in obj:
         if key not in known and key != "request_id":
             drift.unknown_fields[key] += 1
-    for key in model.REPR_FIELDS or ():  # what the client shows; a field with an empty default may be left out
-        spec = model.model_fields.get(key)
-        if spec is not None and key not in obj and spec.default in (None, "unknown"):
+    shown = set(model.REPR_FIELDS or ())  # what the client shows (one with an empty default may be left out)
+    for key, spec in model.model_fields.items():
+        if key not in obj and (spec.is_required() or (key in shown and spec.default in (None, "unknown"))):
             drift.missing_fields[key] += 1
     status = obj.get("status")
     if isinstance(status, str) and "status" in model.model_fields:
@@ -110,7 +111,7 @@ def report(path: str) -> tuple[str, bool]:
     for name, drift in sorted(found.items()):
         lines.append(f"  {name}: {drift.objects} object{'s' if drift.objects != 1 else ''}")
         for label, counts in (
-            ("unknown fields", drift.unknown_fields),
+            ("unknown fields (kept, not read by the client)", drift.unknown_fields),
             ("unknown statuses", drift.unknown_statuses),
             ("missing fields", drift.missing_fields),
         ):
@@ -118,5 +119,7 @@ def report(path: str) -> tuple[str, bool]:
                 lines.append(f"    {label}: " + ", ".join(f"{k} ({n}×)" for k, n in counts.most_common()))
         lines += [f"    does not fit: {text}" for text in drift.unfit[:5]]
         moved = moved or drift.moved
-    lines.append("drift found: Deck's answers differ from what this client knows" if moved else "no drift")
+    lines.append(
+        "drift found: statuses or fields this client relies on changed" if moved else "no drift the client relies on"
+    )
     return "\n".join(lines), moved
