@@ -66,6 +66,7 @@ def _recording_mode(config: pytest.Config) -> tuple[str, Path] | None:
 
 
 def _recording_path(base: Path, *parts: str) -> Path:
+    base = base.resolve()  # a notebook's kernel runs in the notebook's folder
     return base if base.suffix == ".deckrec" else base.joinpath(*parts).with_suffix(".deckrec")
 
 

@@ -70,3 +70,18 @@ def test_the_quickstart_runs_under_nbval_from_its_recording_with_no_simulator(tm
     )  # fmt: skip
     assert nbval.returncode == 0, nbval.stdout[-3000:] + nbval.stderr[-2000:]
     assert " passed" in nbval.stdout and "failed" not in nbval.stdout
+
+
+@pytest.mark.timeout(300)
+def test_the_committed_quickstart_recording_replays_under_nbval():
+    """notebooks/recordings/quickstart.deckrec (re-record after editing the notebook:
+    ``pytest --deck-record=notebooks/recordings notebooks/quickstart.ipynb``)."""
+    recording = ROOT / "notebooks" / "recordings" / "quickstart.deckrec"
+    assert recording.exists()
+    nbval = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--deck-replay=notebooks/recordings",
+         "notebooks/quickstart.ipynb", "-q"],
+        env=_env(), capture_output=True, text=True, timeout=280, cwd=ROOT,
+    )  # fmt: skip
+    assert nbval.returncode == 0, nbval.stdout[-3000:] + nbval.stderr[-2000:]
+    assert "embedded Deck simulator" not in nbval.stdout
