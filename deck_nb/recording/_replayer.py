@@ -6,6 +6,10 @@ matched by order per endpoint, preferring the same body, then the same body shap
 belongs to an *epoch* of its resource (how many writes it had seen), so a poller that asks more or
 fewer times than at recording time still meets the answer that followed each write; concurrent runs
 of a batch match by resource and sequence, not by global order.
+
+A ``GET`` of one object that was never asked at recording time (a waiter that re-read its run where
+the recorded one heard of it on the event feed) is answered with that object as the replay last
+served it, in any answer (a create, an event, a list); an object the replay never served is a miss.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -50,6 +55,7 @@ class Replayer:
         self.epochs: dict[str, int] = {}
         self.lock = threading.Lock()
         self.redactor = Redactor()
+        self.latest: dict[str, dict[str, Any]] = {}  # object id -> as last served (see the docstring)
 
     # -- the seam ------------------------------------------------------------------------------
 
@@ -68,14 +74,24 @@ class Replayer:
         if "error" in entry:
             raise _ERRORS.get(entry["error"], httpx.ReadError)(f"{entry['error']} (as recorded)", request=request)
         response = entry["response"]
+        if "json" in response:
+            with self.lock:
+                _remember(response["json"], self.latest)
+        return self._response(request, response)
+
+    def _response(self, request: httpx.Request, response: dict[str, Any]) -> httpx.Response:
         headers = dict(response.get("headers", {}))
         headers.pop("content-encoding", None) if "base64" not in response else None
         return httpx.Response(response["status"], headers=headers, content=ex.content_of(response), request=request)
 
     def _read(self, method: str, path: str, query: str) -> dict[str, Any]:
-        found = self.reads.get((method, path, query))
+        found = self.reads.get((method, path, query)) or self._nearby(method, path, query)
         if not found:
-            raise self._miss(method, path, query)
+            seen = self.latest.get(path.rsplit("/", 1)[-1]) if method == "GET" and not query else None
+            if seen is None:
+                raise self._miss(method, path, query)
+            ok = {"status": 200, "headers": {"content-type": "application/json"}, "json": seen}
+            return {"n": -1, "response": ok}
         epoch = self.epochs.get(ex.resource_of(path), 0)
         same = [e for e in found if e["epoch"] == epoch]
         if not same:  # the client wrote more (or fewer) times than recorded: the nearest epoch's answers
@@ -86,6 +102,23 @@ class Replayer:
                 self.served.add(entry["n"])
                 return entry
         return same[-1]  # used up: the last (terminal) answer repeats
+
+    def _nearby(self, method: str, path: str, query: str) -> list[dict[str, Any]] | None:
+        """An event-feed page asked from another cursor (``created_after``) than recorded: the answers
+        recorded for the nearest earlier cursor (the feed dedupes by id and drops older events)."""
+        asked = dict(parse_qsl(query))
+        cursor = asked.pop("created_after", None)
+        if cursor is None:
+            return None
+        best: tuple[str, list[dict[str, Any]]] | None = None
+        for (m, p, q), entries in self.reads.items():
+            recorded = dict(parse_qsl(q))
+            theirs = recorded.pop("created_after", None)
+            if m != method or p != path or recorded != asked or theirs is None:
+                continue
+            if best is None or (theirs <= cursor and (best[0] > cursor or theirs > best[0])):
+                best = (theirs, entries)
+        return best[1] if best else None
 
     def _write(self, method: str, path: str, request: httpx.Request) -> dict[str, Any]:
         recorded = self.writes.get((method, path), [])
@@ -113,3 +146,18 @@ class Replayer:
         nearest = difflib.get_close_matches(asked, known, n=1, cutoff=0.0)
         hint = f"; the nearest recorded request is {nearest[0]}" if nearest else "; the recording is empty"
         return ReplayMiss(f"replay of {self.path}: no recorded answer for {asked}{hint} (nothing was sent)")
+
+
+def _remember(body: Any, latest: dict[str, dict[str, Any]], depth: int = 0) -> None:
+    """Every object in an answer (itself, a page's items, an event's data) under its id."""
+    if depth > 3:
+        return
+    if isinstance(body, list):
+        for item in body:
+            _remember(item, latest, depth + 1)
+    elif isinstance(body, dict):
+        if isinstance(body.get("id"), str) and "status" in body:
+            latest[body["id"]] = body
+        for key in ("data",):
+            if key in body:
+                _remember(body[key], latest, depth + 1)
