@@ -175,3 +175,36 @@ def test_the_recording_package_imports_neither_the_client_nor_the_notebook_layer
                 assert not name.startswith(
                     ("deck_nb.client", "deck_nb.notebook", "deck_nb.history", "deck_nb.widgets")
                 ), path
+
+
+PLUGIN_TEST = """
+import deck_nb as dn
+
+def test_bills(deck_recording):
+    deck = dn.Deck()
+    conn = dn.connect("src_sim_power", username="ada", password="pw_plugin_1", respond={"code": "123456"}, deck=deck)
+    run = dn.run_task("task_sim_bills", conn, {"months": 3}, deck=deck).wait(30)
+    assert run.status == "completed" and len(run.output["bills"]) == 3
+    print("RUN", run.id)
+"""
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_the_pytest_options_record_and_replay_a_test_through_the_fixture(sim, tmp_path):
+    (tmp_path / "test_mine.py").write_text(PLUGIN_TEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("DECK_")}
+    base["PYTHONPATH"] = str(ROOT)
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-s", "-c", "pytest.ini", "test_mine.py"]
+    live = {**base, "DECK_API_KEY": sim.api_key, "DECK_BASE_URL": sim.base_url}
+    recorded = subprocess.run(
+        [*args, "--deck-record=recs"], env=live, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert recorded.returncode == 0, recorded.stdout[-2000:]
+    assert (tmp_path / "recs" / "test_mine" / "test_bills.deckrec").exists()
+    replayed = subprocess.run(
+        [*args, "--deck-replay=recs"], env=base, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert replayed.returncode == 0, replayed.stdout[-2000:]
+    run_line = [line for line in recorded.stdout.splitlines() if line.startswith("RUN")]
+    assert run_line and run_line[0] in replayed.stdout  # the same run id, from the recording
