@@ -10,6 +10,7 @@ imports nothing from deck_nb, so the recording package and the client both use i
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Protocol
 
 import httpx
@@ -64,7 +65,7 @@ class SeamTransport(httpx.BaseTransport):
     """A sync transport that consults the active handlers (or its own) on every request."""
 
     def __init__(self, inner: httpx.BaseTransport, handler: Handler | None = None) -> None:
-        self.inner, self.handler = inner, _held(handler)
+        self.inner, self.handler = inner, _held(self, handler)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         handlers = (self.handler,) if self.handler is not None else _active
@@ -81,7 +82,7 @@ class AsyncSeamTransport(httpx.AsyncBaseTransport):
     """The async twin of ``SeamTransport``."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport, handler: Handler | None = None) -> None:
-        self.inner, self.handler = inner, _held(handler)
+        self.inner, self.handler = inner, _held(self, handler)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         handlers = (self.handler,) if self.handler is not None else _active
@@ -113,17 +114,19 @@ class _AsyncBound:
         return await self.handler.handle_async(request, self.send)
 
 
-def _held(handler: Any) -> Any:
-    """A pinned handler is told each seam that uses it (a replay keeps its virtual clock till the last closes)."""
+def _held(seam: Any, handler: Any) -> Any:
+    """A pinned handler is told of each seam that uses it, and of its end: closed, or collected (a
+    client's twin nobody closes), so a replay keeps its virtual clock only while a client uses it."""
     if handler is not None and hasattr(handler, "acquire"):
         handler.acquire()
+        seam._finalizer = weakref.finalize(seam, handler.release)
     return handler
 
 
 def _release(seam: Any) -> None:
-    handler, seam.handler = seam.handler, None
-    if handler is not None and hasattr(handler, "release"):
-        handler.release()
+    finalizer = getattr(seam, "_finalizer", None)
+    if finalizer is not None:
+        finalizer()  # runs once: closing, then being collected, releases once
 
 
 def wrap(transport: Any, handler: Handler | None = None) -> Any:

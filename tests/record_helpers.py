@@ -85,3 +85,13 @@ def assert_no_secrets(path: Path, secrets: list[str]) -> None:
     for secret in secrets:
         for form in {secret, quote(secret, safe=""), json.dumps(secret), base64.b64encode(secret.encode()).decode()}:
             assert form not in text, f"{path.name} holds a secret ({form[:3]}…)"
+
+
+def assert_real_clock() -> None:
+    """After a test: no replay left the process on virtual time (clients closed or collected)."""
+    import gc
+
+    from deck_nb import _clock
+
+    gc.collect()
+    assert not _clock.current().virtual, "a replay left the clock virtual"

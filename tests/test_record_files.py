@@ -14,11 +14,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from record_helpers import no_network
+from record_helpers import assert_real_clock, no_network
 
 import deck_nb as dn
 from deck_nb.cli import main
 from deck_nb.recording import RecordingError, ReplayMiss
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_after():
+    yield
+    assert_real_clock()
+
 
 FAST = {"clock": "real", "time_scale": 0.01, "rate_limit": "off"}
 ROOT = Path(__file__).parent.parent

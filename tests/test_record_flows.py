@@ -6,9 +6,16 @@ from __future__ import annotations
 import threading
 
 import pytest
-from record_helpers import assert_same_frames, record_flow, replay_flow
+from record_helpers import assert_real_clock, assert_same_frames, record_flow, replay_flow
 
 import deck_nb as dn
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_after():
+    yield
+    assert_real_clock()
+
 
 FAST = {"clock": "real", "time_scale": 0.01, "rate_limit": "off"}
 CODE = "123456"

@@ -12,11 +12,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from record_helpers import assert_no_secrets, no_network
+from record_helpers import assert_no_secrets, assert_real_clock, no_network
 
 import deck_nb as dn
 from deck_nb.client import _transport
 from deck_nb.recording import RecordingError
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_after():
+    yield
+    assert_real_clock()
+
 
 KEY = "sk_live_handmade_key_0123456789"
 TOKEN = "tk_live_Zm9vYmFyYmF6cXV4"

@@ -82,7 +82,7 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
     def __init__(
         self, *, http_client: httpx.Client | None = None, api: str | None = None, replay: Any = None, **options: Any
     ) -> None:
-        self._replayer = _transport.replayer_for(replay)  # replay=: answers from a recording (docs/ci.md)
+        self._replayer = _transport.replayer_for(replay, http_client)  # replay=: answers from a recording (docs/ci.md)
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**_transport.replay_options(self._replayer, options))
         self._http = http_client or deadline_client(limits=_limits(), wrap=lambda t: _transport.wrap(t, self))
@@ -198,11 +198,12 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
         replay: Any = None,
         **options: Any,
     ) -> None:
-        self._replayer = _transport.replayer_for(replay)
+        self._replayer = _transport.replayer_for(replay, http_client)
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**_transport.replay_options(self._replayer, options))
-        transport = _transport.wrap(httpx.AsyncHTTPTransport(limits=_limits()), self)
-        self._http = http_client or httpx.AsyncClient(transport=transport)
+        if http_client is None:
+            http_client = httpx.AsyncClient(transport=_transport.wrap(httpx.AsyncHTTPTransport(limits=_limits()), self))
+        self._http = http_client
         self._http.headers.update(self._default_headers())
         self._detecting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 

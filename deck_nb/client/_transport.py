@@ -32,8 +32,10 @@ def wrap(transport: Any, deck: Any = None) -> Any:
     return _wire.wrap(transport, getattr(deck, "_replayer", None))
 
 
-def replayer_for(replay: Any) -> Any:
+def replayer_for(replay: Any, http_client: Any = None) -> Any:
     """The replayer for ``Deck(replay=...)``: a path (opened) or a replayer (shared by twins)."""
+    if replay is not None and http_client is not None:
+        raise TypeError("replay= answers through deck_nb's own transport: it cannot be combined with http_client=")
     if replay is None or hasattr(replay, "handle"):
         return replay
     from deck_nb.recording import open_replay

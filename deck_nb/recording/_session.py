@@ -33,6 +33,8 @@ class record(ContextDecorator):
         self.path = self.recorder.path
 
     def start(self) -> record:
+        if _clock.current().virtual:  # a recording talks to a live server: real time only (a replay's
+            _clock.use(None)  # client left open, e.g. an unclosed twin, must not speed up its waits)
         _wire.activate(self.recorder)
         return self
 
