@@ -215,3 +215,21 @@ def test_the_pytest_options_record_and_replay_a_test_through_the_fixture(sim, tm
     assert replayed.returncode == 0, replayed.stdout[-2000:]
     run_line = [line for line in recorded.stdout.splitlines() if line.startswith("RUN")]
     assert run_line and run_line[0] in replayed.stdout  # the same run id, from the recording
+
+
+def test_under_replay_the_clock_reads_as_at_recording_time_and_waits_take_no_wall_time(recording):
+    import time as real_time
+    from datetime import datetime, timedelta
+
+    from deck_nb import _clock
+
+    recorded_at = datetime.fromisoformat(json.loads(lines_of(recording)[0])["recorded_at"])
+    started = real_time.perf_counter()
+    with dn.replay(recording):
+        assert abs(_clock.now() - recorded_at) < timedelta(seconds=5)
+        before = _clock.now()
+        _clock.sleep(360)  # a six-minute wait
+        asyncio.run(_clock.async_sleep(30))
+        assert _clock.now() - before >= timedelta(seconds=390)
+    assert real_time.perf_counter() - started < 2
+    assert not _clock.current().virtual  # the real clock is back when the replay ends
