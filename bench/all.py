@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["flow", "batch", "frames", "import_time", "form", "simulator", "memory", "chaos", "download"]
+SCRIPTS = ["flow", "batch", "frames", "import_time", "form", "simulator", "memory", "chaos", "download", "replay"]
 VARIANTS = {"batch": [["--api", "connections"], ["--api", "credentials"]]}  # one row each: both Deck APIs
 RESULTS = HERE / "results.json"
 SCRIPT_BOUND_S = 1200  # a script still running after 20 minutes is reported, not waited for

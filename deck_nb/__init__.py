@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     "SimulatorResponder": ".notebook",
     "Responder": ".notebook",
     "JobFailed": ".notebook",
+    "record": ".recording",
+    "replay": ".recording",
     "History": ".history",
     "Journal": ".history",
     "runs_frame": ".history",
@@ -43,7 +45,7 @@ _LAZY: dict[str, str] = {
     "download": ".files",
     "extractions": ".files",
 }
-_SUBPACKAGES = ("simulator", "client", "widgets", "notebook")  # deck_nb.history is imported above
+_SUBPACKAGES = ("simulator", "client", "widgets", "notebook", "recording")  # deck_nb.history is imported above
 __all__ = sorted(["history", "use_history_file", *_LAZY, *_SUBPACKAGES])
 
 

@@ -28,6 +28,19 @@ def _simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recording_check(args: argparse.Namespace) -> int:
+    from .recording import RecordingError
+    from .recording_drift import report
+
+    try:
+        text, moved = report(args.file)
+    except RecordingError as exc:
+        print(f"deck-nb recording check: {exc}", file=sys.stderr)
+        return 2
+    print(text)
+    return 1 if moved else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand and option, each with its help text (``deck-nb <command> --help``)."""
     parser = argparse.ArgumentParser(prog="deck-nb", description="Drive Deck's browser agents from Python.")
@@ -62,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--large-file", type=int, metavar="N", help="file N of the first storing run is large (streamed)")
     sim.add_argument("--large-size", type=int, metavar="BYTES", help="size of a large file (default 52428800)")
     sim.set_defaults(func=_simulator)
+
+    recording = commands.add_parser("recording", help="work with recordings of Deck sessions (docs/ci.md)")
+    recording_commands = recording.add_subparsers(dest="recording_command", required=True)
+    check = recording_commands.add_parser(
+        "check", help="read a recording against today's client models and report what changed (exit 1 if anything)"
+    )
+    check.add_argument("file", help="the .deckrec file")
+    check.set_defaults(func=_recording_check)
 
     from .demo import add_parser as add_demo_parser
     from .lab import add_parser as add_lab_parser

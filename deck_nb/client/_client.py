@@ -4,14 +4,16 @@ over the shared core in ``_core.py``."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic
 
 import httpx
 from tenacity import AsyncRetrying, Retrying
 
+from deck_nb import _clock
+
 from . import _errors as errors
+from . import _transport
 from ._api import AUTO, PROBE, ApiChoice, resolve_api
 from ._core import FETCH, BaseClient, Call, CallState, wait_plan
 from ._deadline import call_deadline, deadline_client
@@ -80,10 +82,13 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
     >>> cred = deck.credentials.create("src_sim_power", username="ada", password="...")  # doctest: +SKIP
     """
 
-    def __init__(self, *, http_client: httpx.Client | None = None, api: str | None = None, **options: Any) -> None:
+    def __init__(
+        self, *, http_client: httpx.Client | None = None, api: str | None = None, replay: Any = None, **options: Any
+    ) -> None:
+        self._replayer = _transport.replayer_for(replay, http_client)  # replay=: answers from a recording (docs/ci.md)
         self._api = ApiChoice(resolve_api(api))
-        super().__init__(**options)
-        self._http = http_client or deadline_client(limits=_limits())
+        super().__init__(**_transport.replay_options(self._replayer, options))
+        self._http = http_client or deadline_client(limits=_limits(), wrap=lambda t: _transport.wrap(t, self))
         self._http.headers.update(self._default_headers())
 
     def detect_api(self) -> str:
@@ -126,7 +131,7 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
         """The attempts after a first one that failed retryably, under tenacity (which is handed the
         first failure as its attempt 1: the same counts, backoff and deadline as if it had run it)."""
         replay = [first]
-        for attempt in Retrying(**self._retry_policy(flight)):
+        for attempt in Retrying(sleep=_clock.sleep, **self._retry_policy(flight)):
             with attempt:
                 if replay:
                     raise replay.pop()
@@ -163,20 +168,20 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
                 if step is FETCH:
                     step = plan.send(self._request(call))
                 else:
-                    time.sleep(step)
+                    _clock.sleep(step)
                     step = next(plan)
         except StopIteration as done:
             return done.value
 
     def _watch(self, feed: EventFeed, poll_interval: float, timeout: float | None) -> Iterator[Event]:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else _clock.monotonic() + timeout
         while True:
             fresh = feed.accept(list(self.events._list("/events", _event_model(), feed.params())))
             yield from fresh
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and _clock.monotonic() >= deadline:
                 return
             if not fresh:
-                time.sleep(poll_interval if deadline is None else min(poll_interval, deadline - time.monotonic()))
+                _clock.sleep(poll_interval if deadline is None else min(poll_interval, deadline - _clock.monotonic()))
 
     def to_async(self) -> AsyncDeck:
         """An AsyncDeck with the same configuration, pacer and observers (one org limit, one history)."""
@@ -207,10 +212,20 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
     that needs to know (an interaction answer on a task run) detects inside its own awaitable, or
     ``await adeck.detect_api()`` asks up front; until then ``adeck.api`` is ``"auto"``."""
 
-    def __init__(self, *, http_client: httpx.AsyncClient | None = None, api: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        api: str | None = None,
+        replay: Any = None,
+        **options: Any,
+    ) -> None:
+        self._replayer = _transport.replayer_for(replay, http_client)
         self._api = ApiChoice(resolve_api(api))
-        super().__init__(**options)
-        self._http = http_client or httpx.AsyncClient(limits=_limits())
+        super().__init__(**_transport.replay_options(self._replayer, options))
+        if http_client is None:
+            http_client = httpx.AsyncClient(transport=_transport.wrap(httpx.AsyncHTTPTransport(limits=_limits()), self))
+        self._http = http_client
         self._http.headers.update(self._default_headers())
         self._detecting: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
@@ -258,7 +273,7 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
         """The attempts after a first one that failed retryably, under tenacity (which is handed the
         first failure as its attempt 1: the same counts, backoff and deadline as if it had run it)."""
         replay = [first]
-        async for attempt in AsyncRetrying(**self._retry_policy(flight)):
+        async for attempt in AsyncRetrying(sleep=_clock.async_sleep, **self._retry_policy(flight)):
             with attempt:
                 if replay:
                     raise replay.pop()
@@ -298,22 +313,22 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
                 if step is FETCH:
                     step = plan.send(await self._request(call))
                 else:
-                    await asyncio.sleep(step)
+                    await _clock.async_sleep(step)
                     step = next(plan)
         except StopIteration as done:
             return done.value
 
     async def _watch(self, feed: EventFeed, poll_interval: float, timeout: float | None) -> AsyncIterator[Event]:
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None else _clock.monotonic() + timeout
         while True:
             fresh = feed.accept(await self.events._list("/events", _event_model(), feed.params()).to_list())
             for event in fresh:
                 yield event
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and _clock.monotonic() >= deadline:
                 return
             if not fresh:
-                pause = poll_interval if deadline is None else min(poll_interval, deadline - time.monotonic())
-                await asyncio.sleep(max(0.0, pause))
+                pause = poll_interval if deadline is None else min(poll_interval, deadline - _clock.monotonic())
+                await _clock.async_sleep(max(0.0, pause))
 
     def to_sync(self) -> Deck:
         """A Deck with the same configuration, pacer and observers."""

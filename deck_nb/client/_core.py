@@ -7,7 +7,6 @@ import json
 import logging
 import platform
 import random
-import time
 import uuid
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 
+from deck_nb import _clock
 from deck_nb._observers import default_observers
 from deck_nb._version import __version__
 
@@ -127,6 +127,7 @@ class BaseClient:
             deadline=self.deadline,
             rate_limit=None,
             max_response_bytes=self.max_response_bytes,
+            replay=getattr(self, "_replayer", None),  # a replaying client's twin replays the same recording
         )
         twin.pacer = self.pacer
         twin.prompts = self.prompts
@@ -163,10 +164,10 @@ class BaseClient:
     def _begin(self, call: Call, until: float | None) -> CallState:
         """A call in flight; a call made on behalf of another (a pre-read) shares its deadline."""
         call = self._prepare(call)
-        return CallState(self, call, until if until is not None else time.monotonic() + self.deadline)
+        return CallState(self, call, until if until is not None else _clock.monotonic() + self.deadline)
 
     def _remaining(self, call: Call, until: float) -> float:
-        remaining = until - time.monotonic()
+        remaining = until - _clock.monotonic()
         if remaining <= 0:
             raise self._deadline_error(call)
         return remaining
@@ -175,7 +176,7 @@ class BaseClient:
         """When one attempt must end: ``timeout`` after it starts (connecting, headers and the whole
         body), and never after the call's deadline. A trickling answer is cut there and retried while
         the deadline allows, instead of holding the call until the deadline."""
-        return min(flight.until, time.monotonic() + self.timeout)
+        return min(flight.until, _clock.monotonic() + self.timeout)
 
     def _deadline_error(self, call: Call) -> errors.APITimeoutError:
         return errors.APITimeoutError(
@@ -205,7 +206,7 @@ class BaseClient:
 
     def _retry_policy(self, flight: CallState) -> dict[str, Any]:
         def past_deadline(state: RetryCallState) -> bool:
-            return time.monotonic() + (state.upcoming_sleep or 0.0) >= flight.until
+            return _clock.monotonic() + (state.upcoming_sleep or 0.0) >= flight.until
 
         return {
             "stop": stop_after_attempt(self.max_retries + 1) | past_deadline,
@@ -264,7 +265,7 @@ class BaseClient:
             return errors.APIResponseValidationError(
                 f"{call.describe()} answered with a body that cannot be decoded", method=call.method, path=call.path
             )
-        if isinstance(exc, httpx.TimeoutException) and time.monotonic() >= until - 0.05:
+        if isinstance(exc, httpx.TimeoutException) and _clock.monotonic() >= until - 0.05:
             return self._deadline_error(call)
         kind = errors.APITimeoutError if isinstance(exc, httpx.TimeoutException) else errors.APIConnectionError
         what = "timed out" if kind is errors.APITimeoutError else f"failed ({type(exc).__name__})"
@@ -416,14 +417,14 @@ def wait_plan(
     until: Callable[[Any], bool], timeout: float | None, poll_interval: float | None, what: str
 ) -> Generator[Any, Any, Any]:
     """Yields FETCH (send back the fresh object) or a number of seconds to sleep; returns the object."""
-    started = time.monotonic()
+    started = _clock.monotonic()
     delay = poll_interval or 0.1
     while True:
         obj = yield FETCH
         if until(obj):
             return obj
         if timeout is not None:
-            remaining = timeout - (time.monotonic() - started)
+            remaining = timeout - (_clock.monotonic() - started)
             if remaining <= 0:
                 status = getattr(obj, "status", "?")
                 raise errors.WaitTimeout(f"{what} was still `{status}` after {timeout:g}s")

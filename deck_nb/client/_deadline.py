@@ -10,13 +10,14 @@ own transport and gets the per-chunk check only (in ``_flight.BodyReader``).
 
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 import httpcore
 import httpx
+
+from deck_nb import _clock
 
 _UNTIL: ContextVar[float | None] = ContextVar("deck_nb_call_until", default=None)
 
@@ -35,7 +36,7 @@ def _cap(timeout: float | None, error: type[Exception]) -> float | None:
     until = _UNTIL.get()
     if until is None:
         return timeout
-    left = until - time.monotonic()
+    left = until - _clock.monotonic()
     if left <= 0:
         raise error("the call's deadline has passed")
     return left if timeout is None else min(timeout, left)
@@ -78,9 +79,11 @@ class _Backend(httpcore.NetworkBackend):
 def deadline_client(**options: Any) -> httpx.Client:
     """An httpx.Client whose connections honour the call deadline. httpx exposes no network-backend
     option, so the pool's backend is wrapped; if a future httpx lays its pool out differently the
-    client still works, with the per-chunk deadline check only."""
+    client still works, with the per-chunk deadline check only. ``wrap`` (the recording seam, see
+    ``_transport.py``) wraps the transport."""
     transport = httpx.HTTPTransport(limits=options.pop("limits", httpx.Limits()))
+    wrap = options.pop("wrap", None)
     pool = getattr(transport, "_pool", None)
     if isinstance(pool, httpcore.ConnectionPool) and hasattr(pool, "_network_backend"):
         pool._network_backend = _Backend(pool._network_backend)
-    return httpx.Client(transport=transport, **options)
+    return httpx.Client(transport=wrap(transport) if wrap else transport, **options)

@@ -4,11 +4,12 @@ state a retried submission needs (so a lost answer is resent only to the prompt 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from deck_nb import _clock
 
 from . import _errors as errors
 
@@ -35,7 +36,7 @@ class BodyReader:
         self.size += len(chunk)  # decoded bytes, so a compressed bomb is caught too
         if self.size > self.cap:
             raise self._too_large()
-        if time.monotonic() > self.until:
+        if _clock.monotonic() > self.until:
             raise self.client._deadline_error(self.call)
         self.chunks.append(chunk)
 

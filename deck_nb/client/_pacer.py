@@ -17,10 +17,11 @@ import asyncio
 import bisect
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from deck_nb import _clock
 
 SAFETY_S = 0.05
 IDLE_POLL_S = 0.02
@@ -60,7 +61,7 @@ class Pacer:
         """Take a slot and answer 0, or answer how long to wait before asking again. Waiters are served
         in turn (``ticket`` None: the lane ahead), so no caller starves while others keep winning."""
         with self._lock:
-            now = time.monotonic()
+            now = _clock.monotonic()
             if now < self._blocked_until:
                 return self._blocked_until - now
             if ticket is not None:
@@ -89,12 +90,12 @@ class Pacer:
         """The request was answered (or failed): it now counts from this instant."""
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
-            self._answered.append(time.monotonic())
+            self._answered.append(_clock.monotonic())
 
     def block_for(self, seconds: float) -> None:
         """The server said 429: hold every later send until it says we may go on."""
         with self._lock:
-            self._blocked_until = max(self._blocked_until, time.monotonic() + seconds)
+            self._blocked_until = max(self._blocked_until, _clock.monotonic() + seconds)
 
     def acquire(self, ahead: bool = False) -> None:
         # a blocking wait on a thread that runs an event loop (a sync call inside a coroutine) would
@@ -102,13 +103,13 @@ class Pacer:
         with self._waiting(ahead or _loop_runs_here()) as ticket:
             while (delay := self._try_acquire(ticket)) > 0:
                 self.waits += 1
-                time.sleep(min(delay, IDLE_POLL_S) if ahead else delay)
+                _clock.sleep(min(delay, IDLE_POLL_S) if ahead else delay)
 
     async def acquire_async(self, ahead: bool = False) -> None:
         with self._waiting(ahead) as ticket:
             while (delay := self._try_acquire(ticket)) > 0:
                 self.waits += 1
-                await asyncio.sleep(min(delay, IDLE_POLL_S) if ahead else delay)
+                await _clock.async_sleep(min(delay, IDLE_POLL_S) if ahead else delay)
 
     @contextmanager
     def _waiting(self, ahead: bool) -> Iterator[int | None]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from deck_nb import _clock
 from deck_nb.client import AsyncDeck, DeckError, SessionLimitExceeded
 
 from ._sessions import SESSIONS, login_ids
@@ -90,9 +90,9 @@ class SessionGroups:
                     raise
                 delay = min(exc.retry_after or pause * (1 + random.random()), LIMIT_PAUSE_S[1], cap - waited)
                 self.limit_waits += 1
-                started = time.monotonic()
-                await asyncio.sleep(max(delay, 0.0))
-                waited += time.monotonic() - started
+                started = _clock.monotonic()
+                await _clock.async_sleep(max(delay, 0.0))  # virtual during a replay (deck_nb/_clock.py)
+                waited += _clock.monotonic() - started
                 pause = min(pause * 2, LIMIT_PAUSE_S[1])
 
 

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
+from deck_nb import _clock
 from deck_nb.client import (
     APIStatusError,
     AsyncDeck,
@@ -130,7 +131,7 @@ class EventWatcher:
                         except TimeoutError:
                             latest = await _resources_of(self.adeck, latest).retrieve(latest.id)
                     else:
-                        await asyncio.sleep(min(1.0, POLL_MAX_S))
+                        await _clock.async_sleep(min(1.0, POLL_MAX_S))
                         latest = await _resources_of(self.adeck, latest).retrieve(latest.id)
                     heard = self.latest.get(resource.id)
                     if heard is not None and not _older(heard, latest):
@@ -202,7 +203,7 @@ class EventWatcher:
                     self.fallback = True
                     return  # _stopped wakes every waiting job
                 if isinstance(exc, RateLimitError):  # the feed works, we are asked to slow down
-                    await asyncio.sleep(exc.retry_after or pause)
+                    await _clock.async_sleep(exc.retry_after or pause)
                     pause = min(pause * 2, FEED_RETRY_MAX_S)
                     continue
                 await self._down(exc, pause)
@@ -217,7 +218,7 @@ class EventWatcher:
                 self.feed_ok = True
                 self._wake()
             pause = FEED_RETRY_S
-            await asyncio.sleep(tick)
+            await _clock.async_sleep(tick)
 
     def _tick(self) -> float:
         """The pause before the next feed request: half the pace while callers queue for the rate
@@ -240,7 +241,7 @@ class EventWatcher:
 
     async def _down(self, exc: Exception, pause: float) -> None:
         self._mark_down(_describe(exc))
-        await asyncio.sleep(pause)
+        await _clock.async_sleep(pause)
 
     def _mark_down(self, why: str) -> None:
         if self.feed_ok:

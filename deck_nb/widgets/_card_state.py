@@ -7,7 +7,9 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+
+from deck_nb import _clock
 
 SUCCESS = {"connected", "completed"}
 FAILURE = {"invalid", "failed", "disconnected", "canceled"}
@@ -61,7 +63,7 @@ class CardState:
         """The answer window's countdown while an interaction is open, e.g. "42 s left to answer"."""
         if self.expires_at is None or self.status != "interaction_required" or self.ended is not None:
             return ""
-        left = (self.expires_at - datetime.now(UTC)).total_seconds()
+        left = (self.expires_at - _clock.now()).total_seconds()  # recorded time in a replay
         return f"{max(0, int(left))} s left to answer"
 
     def text(self) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from deck_nb import _clock
 from deck_nb.client import DeckError, Interaction
 
 from ._fields import attempts_note, check_answer, control, rule_for
@@ -188,7 +189,7 @@ class InteractionForm:
             return
         if expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)
-        left = max(0, int((expires - (now or datetime.now(UTC))).total_seconds()))
+        left = max(0, int((expires - (now or _clock.now())).total_seconds()))  # recorded time in a replay
         if left != self._shown_left:
             self._shown_left = left
             self.widget.countdown = f"{left} s left"

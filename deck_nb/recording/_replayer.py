@@ -1,0 +1,163 @@
+"""The replayer: answers every request from a recording, never from the network.
+
+Order-aware per resource: the GETs of one run are answered in recorded order, and once its answers
+are used up the last one (the terminal state) repeats; writes (a create, an answer, a cancel) are
+matched by order per endpoint, preferring the same body, then the same body shape. Each answer
+belongs to an *epoch* of its resource (how many writes it had seen), so a poller that asks more or
+fewer times than at recording time still meets the answer that followed each write; concurrent runs
+of a batch match by resource and sequence, not by global order.
+
+A ``GET`` of one object that was never asked at recording time (a waiter that re-read its run where
+the recorded one heard of it on the event feed) is answered with that object as the replay last
+served it, in any answer (a create, an event, a list); an object the replay never served is a miss.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from . import _exchange as ex
+from ._format import load
+from ._redact import Redactor
+
+
+class ReplayMiss(LookupError):
+    """The replay was asked something its recording never saw (no request reached the network)."""
+
+
+_ERRORS = {"ConnectError": httpx.ConnectError, "ConnectTimeout": httpx.ConnectTimeout, "ReadTimeout": httpx.ReadTimeout}
+
+
+class Replayer:
+    replays = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.header, self.entries = load(self.path)
+        self.started_at = datetime.fromisoformat(self.header["recorded_at"])
+        self.base_path = self.header.get("base_path", "/v2")
+        self.reads: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self.writes: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for entry in self.entries:
+            if entry["method"] in ex.READS:
+                self.reads.setdefault((entry["method"], entry["path"], entry["query"]), []).append(entry)
+            else:
+                self.writes.setdefault((entry["method"], entry["path"]), []).append(entry)
+        self.served: set[int] = set()
+        self.epochs: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self.redactor = Redactor()
+        self.latest: dict[str, dict[str, Any]] = {}  # object id -> as last served (see the docstring)
+
+    # -- the seam ------------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request, send: Any = None) -> httpx.Response:
+        return self._answer(request)
+
+    async def handle_async(self, request: httpx.Request, send: Any = None) -> httpx.Response:
+        return self._answer(request)
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        method, path, query = request.method, request.url.path, ex.query_of(request.url)
+        if request.url.host == "redacted.deck-nb.invalid":
+            query = ""
+        with self.lock:
+            entry = self._read(method, path, query) if method in ex.READS else self._write(method, path, request)
+        if "error" in entry:
+            raise _ERRORS.get(entry["error"], httpx.ReadError)(f"{entry['error']} (as recorded)", request=request)
+        response = entry["response"]
+        if "json" in response:
+            with self.lock:
+                _remember(response["json"], self.latest)
+        return self._response(request, response)
+
+    def _response(self, request: httpx.Request, response: dict[str, Any]) -> httpx.Response:
+        headers = dict(response.get("headers", {}))
+        headers.pop("content-encoding", None) if "base64" not in response else None
+        return httpx.Response(response["status"], headers=headers, content=ex.content_of(response), request=request)
+
+    def _read(self, method: str, path: str, query: str) -> dict[str, Any]:
+        found = self.reads.get((method, path, query)) or self._nearby(method, path, query)
+        if not found:
+            seen = self.latest.get(path.rsplit("/", 1)[-1]) if method == "GET" and not query else None
+            if seen is None:
+                raise self._miss(method, path, query)
+            ok = {"status": 200, "headers": {"content-type": "application/json"}, "json": seen}
+            return {"n": -1, "response": ok}
+        epoch = self.epochs.get(ex.resource_of(path), 0)
+        same = [e for e in found if e["epoch"] == epoch]
+        if not same:  # the client wrote more (or fewer) times than recorded: the nearest epoch's answers
+            earlier = [e for e in found if e["epoch"] < epoch]
+            same = [earlier[-1]] if earlier else [e for e in found if e["epoch"] == found[0]["epoch"]]
+        for entry in same:
+            if entry["n"] not in self.served:
+                self.served.add(entry["n"])
+                return entry
+        return same[-1]  # used up: the last (terminal) answer repeats
+
+    def _nearby(self, method: str, path: str, query: str) -> list[dict[str, Any]] | None:
+        """An event-feed page asked from another cursor (``created_after``) than recorded: the answers
+        recorded for the nearest earlier cursor (the feed dedupes by id and drops older events)."""
+        asked = dict(parse_qsl(query))
+        cursor = asked.pop("created_after", None)
+        if cursor is None:
+            return None
+        best: tuple[str, list[dict[str, Any]]] | None = None
+        for (m, p, q), entries in self.reads.items():
+            recorded = dict(parse_qsl(q))
+            theirs = recorded.pop("created_after", None)
+            if m != method or p != path or recorded != asked or theirs is None:
+                continue
+            if best is None or (theirs <= cursor and (best[0] > cursor or theirs > best[0])):
+                best = (theirs, entries)
+        return best[1] if best else None
+
+    def _write(self, method: str, path: str, request: httpx.Request) -> dict[str, Any]:
+        recorded = self.writes.get((method, path), [])
+        left = [e for e in recorded if e["n"] not in self.served]
+        if not left:
+            if recorded:
+                raise ReplayMiss(
+                    f"replay of {self.path}: {method} {path} was sent more often than recorded "
+                    f"({len(recorded)} time{'s' if len(recorded) != 1 else ''}); the recording has no answer left"
+                )
+            raise self._miss(method, path, "")
+        body = self.redactor.request_body(method, path, ex.request_json(request))
+        wanted = json.dumps(body, sort_keys=True)
+        pick = next((e for e in left if json.dumps(e["request"], sort_keys=True) == wanted), None)
+        if pick is None:
+            pick = next((e for e in left if ex.shape(e["request"]) == ex.shape(body)), left[0])
+        self.served.add(pick["n"])
+        resource = ex.resource_of(path)
+        self.epochs[resource] = self.epochs.get(resource, 0) + 1
+        return pick
+
+    def _miss(self, method: str, path: str, query: str) -> ReplayMiss:
+        asked = f"{method} {path}" + (f"?{query}" if query else "")
+        known = sorted({f"{e['method']} {e['path']}" + (f"?{e['query']}" if e["query"] else "") for e in self.entries})
+        nearest = difflib.get_close_matches(asked, known, n=1, cutoff=0.0)
+        hint = f"; the nearest recorded request is {nearest[0]}" if nearest else "; the recording is empty"
+        return ReplayMiss(f"replay of {self.path}: no recorded answer for {asked}{hint} (nothing was sent)")
+
+
+def _remember(body: Any, latest: dict[str, dict[str, Any]], depth: int = 0) -> None:
+    """Every object in an answer (itself, a page's items, an event's data) under its id."""
+    if depth > 3:
+        return
+    if isinstance(body, list):
+        for item in body:
+            _remember(item, latest, depth + 1)
+    elif isinstance(body, dict):
+        if isinstance(body.get("id"), str) and "status" in body:
+            latest[body["id"]] = body
+        for key in ("data",):
+            if key in body:
+                _remember(body[key], latest, depth + 1)
