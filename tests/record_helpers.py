@@ -70,9 +70,19 @@ def _client_options(flow) -> dict:
 
 
 def assert_same_frames(recorded: dict, replayed: dict) -> None:
+    """The same frames, but for the user names: a recording keeps ``auth_credentials`` only as a
+    placeholder (a user name is personal data), so a replay names an account by the placeholder
+    where the name came from Deck's answer (a credential), and as the code gave it otherwise."""
     assert recorded.keys() == replayed.keys()
     for name in recorded:
-        pd.testing.assert_frame_equal(recorded[name], replayed[name], obj=f"history.{name}")
+        before, after = recorded[name], replayed[name]
+        if "username" in before.columns:
+            # the code's own user name (sent again at replay) or the recording's placeholder, never another
+            same = before["username"].fillna("") == after["username"].fillna("")
+            placeholder = after["username"].fillna("").str.startswith("<redacted:")
+            assert (same | placeholder).all(), f"history.{name} replays another user name"
+            before, after = before.drop(columns="username"), after.drop(columns="username")
+        pd.testing.assert_frame_equal(before, after, obj=f"history.{name}")
 
 
 def assert_no_secrets(path: Path, secrets: list[str]) -> None:

@@ -86,6 +86,7 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
         self, *, http_client: httpx.Client | None = None, api: str | None = None, replay: Any = None, **options: Any
     ) -> None:
         self._replayer = _transport.replayer_for(replay, http_client)  # replay=: answers from a recording (docs/ci.md)
+        self._owns_replay = self._replayer is not None and self._replayer is not replay  # opened here, not a twin's
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**_transport.replay_options(self._replayer, options))
         self._http = http_client or deadline_client(limits=_limits(), wrap=lambda t: _transport.wrap(t, self))
@@ -192,8 +193,11 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
         return self._request(Call("GET", "/test"))
 
     def close(self) -> None:
-        """Close the HTTP connection pool (and the signed-URL client, if downloads made one)."""
+        """Close the HTTP connection pool (and the signed-URL client, if downloads made one); the
+        client that opened a replay ends it, for its twins too (real time again)."""
         self._http.close()
+        if self._owns_replay:
+            self._replayer.end()
         plain = getattr(self.__dict__.get("storage"), "_http", None)
         if plain is not None:
             plain.close()
@@ -221,6 +225,7 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
         **options: Any,
     ) -> None:
         self._replayer = _transport.replayer_for(replay, http_client)
+        self._owns_replay = self._replayer is not None and self._replayer is not replay  # opened here, not a twin's
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**_transport.replay_options(self._replayer, options))
         if http_client is None:
@@ -339,8 +344,11 @@ class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
         return await self._request(Call("GET", "/test"))
 
     async def close(self) -> None:
-        """Close the HTTP connection pool (and the signed-URL client, if downloads made one)."""
+        """Close the HTTP connection pool (and the signed-URL client, if downloads made one); the
+        client that opened a replay ends it, for its twins too (real time again)."""
         await self._http.aclose()
+        if self._owns_replay:
+            self._replayer.end()
         plain = getattr(self.__dict__.get("storage"), "_http", None)
         if plain is not None:
             await plain.aclose()

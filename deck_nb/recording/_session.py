@@ -81,9 +81,17 @@ class _ClientReplayer(Replayer):
             if self._users == 1:
                 self._previous = _use_virtual_clock(self)
 
+    def end(self) -> None:
+        """The client that opened this replay was closed: real time again, whatever twins remain."""
+        with self.lock:
+            self._users = 0
+            if self._previous is not None:
+                _clock.use(self._previous)
+                self._previous = None
+
     def release(self) -> None:
         with self.lock:
-            self._users -= 1
+            self._users = max(0, self._users - 1)
             if self._users == 0 and self._previous is not None:
                 _clock.use(self._previous)
                 self._previous = None
