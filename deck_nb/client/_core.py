@@ -20,6 +20,7 @@ from deck_nb._observers import default_observers
 from deck_nb._version import __version__
 
 from . import _errors as errors
+from ._call import Call
 from ._config import mask, resolve
 from ._flight import BodyReader, CallState
 from ._pacer import Pacer
@@ -32,24 +33,6 @@ DEFAULT_MAX_RETRIES = 8  # with the backoff, at most ~40 s of waiting inside the
 DEFAULT_DEADLINE_S = 120.0
 DEFAULT_RATE_LIMIT = (200, 10.0)
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # a hostile or broken server cannot exhaust memory
-
-
-@dataclass(frozen=True)
-class Call:
-    """One logical API call; retries reuse it (and its idempotency key) unchanged."""
-
-    method: str
-    path: str
-    params: dict[str, Any] | None = None
-    body: dict[str, Any] | None = None
-    cast: Callable[[Any], Any] | None = None
-    idempotency_key: str | None = None
-    submission: tuple[str, str, tuple[str, ...]] | None = None  # (kind, id, field names) — never values
-    observe: bool = True  # False for the client's own probes (API detection): observers hear only user calls
-
-    def describe(self) -> str:
-        path = self.path if len(self.path) <= 120 else self.path[:119] + "…"
-        return f"{self.method} {path}"
 
 
 @dataclass
