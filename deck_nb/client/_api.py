@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 
-from ._core import Call
+from ._call import Call
 from ._errors import APIStatusError
 
 AUTO = "auto"

@@ -17,7 +17,7 @@ from . import _transport
 from ._api import AUTO, PROBE, ApiChoice, resolve_api
 from ._core import FETCH, BaseClient, Call, CallState, wait_plan
 from ._deadline import call_deadline, deadline_client
-from ._endpoints import ClientT
+from ._endpoints import AsyncShell, ClientT, SyncShell
 from ._events import EventFeed
 from ._lazy import LazyResource
 from ._pagination import AsyncPager, SyncPager
@@ -71,7 +71,7 @@ class _Resources(Generic[ClientT]):
         storage = LazyResource("._storage", "Storage")
 
 
-class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
+class Deck(BaseClient, _ApiAware, _Resources["Deck"], SyncShell):
     """Synchronous Deck client. With no key or URL configured it uses the embedded simulator.
 
     ``api`` is ``"auto"`` (the default; or ``DECK_API``), ``"credentials"`` (Deck's current API) or
@@ -209,7 +209,7 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"]):
         self.close()
 
 
-class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"]):
+class AsyncDeck(BaseClient, _ApiAware, _Resources["AsyncDeck"], AsyncShell):
     """Asynchronous Deck client: every resource method is awaited; lists are ``async for``.
 
     ``api`` as on ``Deck``. With ``api="auto"`` nothing is asked at construction: the first call

@@ -1,5 +1,6 @@
-"""The shared core of Deck and AsyncDeck: request building, retry decisions, backoff, error mapping,
-response parsing and observation. Only the send loops (in ``_client.py``) exist twice."""
+"""The shared core of Deck and AsyncDeck: request building, retry decisions, backoff, response
+parsing and observation. Only the send loops (in ``_client.py``) exist twice; the error a response
+means is in ``_answers.py``, the waiting plan in ``_waiting.py``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import logging
 import platform
 import random
 import uuid
-from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,10 +20,13 @@ from deck_nb._observers import default_observers
 from deck_nb._version import __version__
 
 from . import _errors as errors
+from ._answers import secrets_in, status_error, unreadable
+from ._call import Call
 from ._config import mask, resolve
 from ._flight import BodyReader, CallState
 from ._pacer import Pacer
 from ._prompts import PromptMemory
+from ._waiting import FETCH, wait_plan  # noqa: F401  (re-exported: the shells import them here)
 
 log = logging.getLogger("deck_nb.client")
 
@@ -32,24 +35,6 @@ DEFAULT_MAX_RETRIES = 8  # with the backoff, at most ~40 s of waiting inside the
 DEFAULT_DEADLINE_S = 120.0
 DEFAULT_RATE_LIMIT = (200, 10.0)
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024  # a hostile or broken server cannot exhaust memory
-
-
-@dataclass(frozen=True)
-class Call:
-    """One logical API call; retries reuse it (and its idempotency key) unchanged."""
-
-    method: str
-    path: str
-    params: dict[str, Any] | None = None
-    body: dict[str, Any] | None = None
-    cast: Callable[[Any], Any] | None = None
-    idempotency_key: str | None = None
-    submission: tuple[str, str, tuple[str, ...]] | None = None  # (kind, id, field names) — never values
-    observe: bool = True  # False for the client's own probes (API detection): observers hear only user calls
-
-    def describe(self) -> str:
-        path = self.path if len(self.path) <= 120 else self.path[:119] + "…"
-        return f"{self.method} {path}"
 
 
 @dataclass
@@ -292,10 +277,10 @@ class BaseClient:
         if response.status_code >= 400:
             raise self._status_error(call, response, body, request_id)
         if too_deep:
-            raise _unreadable(call, response, request_id, "JSON nested too deeply to read")
+            raise unreadable(call, response, request_id, "JSON nested too deeply to read")
         if not isinstance(body, dict):
             ctype = response.headers.get("content-type", "?")
-            raise _unreadable(call, response, request_id, f"a non-JSON or non-object body ({ctype})")
+            raise unreadable(call, response, request_id, f"a non-JSON or non-object body ({ctype})")
         self.prompts.remember(body)
         if not call.cast:
             return body
@@ -305,53 +290,15 @@ class BaseClient:
             return call.cast(body)
         except ValidationError as exc:  # messages name fields and rules, never the values
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))[:60]}: {e['msg']}" for e in exc.errors()[:3])
-            raise _unreadable(call, response, request_id, f"an object deck_nb cannot read ({problems})") from None
+            raise unreadable(call, response, request_id, f"an object deck_nb cannot read ({problems})") from None
         except RecursionError:
-            raise _unreadable(call, response, request_id, "an object nested too deeply to read") from None
+            raise unreadable(call, response, request_id, "an object nested too deeply to read") from None
 
     def _status_error(self, call: Call, response: httpx.Response, body: Any, request_id: str | None):
-        details = body.get("errors") if isinstance(body, dict) else None
-        first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
-        code = first.get("code") if isinstance(first.get("code"), str) else None
-        message = first.get("message") if isinstance(first.get("message"), str) else None
-        if message is None:
-            message = f"{call.describe()} failed with HTTP {response.status_code}"
-        secrets = self._secrets_in(call)
-        message = _redact(message, secrets)
-        if isinstance(details, list):
-            details = [
-                {**d, "message": _redact(d["message"], secrets)} if isinstance(d.get("message"), str) else d
-                for d in details
-                if isinstance(d, dict)
-            ]
-        cls = errors.error_class(response.status_code, code)
-        error = cls(
-            message,
-            status_code=response.status_code,
-            type=first.get("type") if isinstance(first.get("type"), str) else None,
-            code=code,
-            field=first.get("field") if isinstance(first.get("field"), str) else None,
-            request_id=request_id,
-            errors=[d for d in details if isinstance(d, dict)] if isinstance(details, list) else [],
-            method=call.method,
-            path=call.path,
-        )
+        error = status_error(call, response, body, request_id, secrets_in(call, self.api_key))
         if isinstance(error, errors.RateLimitError):
             self.stats.rate_limited += 1
-            error.retry_after = _retry_after(response.headers.get("retry-after"))
         return error
-
-    def _secrets_in(self, call: Call) -> list[str]:
-        """What a server must never get to echo into an error we keep: the API key and, for an answer,
-        every value submitted (a source may quote the wrong code back: "got '000000'")."""
-        secrets = [self.api_key] if self.api_key else []
-        if call.submission and isinstance(call.body, dict):
-            for answer in call.body.values():
-                if isinstance(answer, dict):
-                    secrets += [
-                        str(v) for v in answer.values() if isinstance(v, str | int | float) and not isinstance(v, bool)
-                    ]
-        return [s for s in secrets if len(s) >= MIN_REDACTED_CHARS]
 
     # -- observation -------------------------------------------------------------------------
 
@@ -377,59 +324,3 @@ class BaseClient:
                 getattr(observer, hook)(*args)
             except Exception:  # an observer must never break the call it watches
                 log.exception("observer %r failed in %s", observer, hook)
-
-
-def _unreadable(call: Call, response: httpx.Response, request_id: str | None, what: str):
-    return errors.APIResponseValidationError(
-        f"{call.describe()} answered {response.status_code} with {what}",
-        status_code=response.status_code,
-        request_id=request_id,
-        method=call.method,
-        path=call.path,
-    )
-
-
-MIN_REDACTED_CHARS = 3  # shorter values ("1", "no") are masked by nothing: too common to find
-
-
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "•••")
-    return text
-
-
-def _retry_after(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return None
-    return seconds if 0 <= seconds <= 60 else None
-
-
-# -- waiting, written once: a plan that the sync and async shells execute ----------------------
-
-FETCH = object()
-
-
-def wait_plan(
-    until: Callable[[Any], bool], timeout: float | None, poll_interval: float | None, what: str
-) -> Generator[Any, Any, Any]:
-    """Yields FETCH (send back the fresh object) or a number of seconds to sleep; returns the object."""
-    started = _clock.monotonic()
-    delay = poll_interval or 0.1
-    while True:
-        obj = yield FETCH
-        if until(obj):
-            return obj
-        if timeout is not None:
-            remaining = timeout - (_clock.monotonic() - started)
-            if remaining <= 0:
-                status = getattr(obj, "status", "?")
-                raise errors.WaitTimeout(f"{what} was still `{status}` after {timeout:g}s")
-            yield min(delay, remaining)
-        else:
-            yield delay
-        if poll_interval is None:
-            delay = min(delay * 1.5, 2.0)

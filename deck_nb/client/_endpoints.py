@@ -14,10 +14,9 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, cast, overload
 
-from ._core import Call
+from ._call import Call
 
 if TYPE_CHECKING:
-    from ._client import AsyncDeck, Deck
     from ._pagination import AsyncPager, SyncPager
 
 P = ParamSpec("P")
@@ -34,13 +33,25 @@ class Transport(Protocol):
     def _watch(self, feed: Any, poll_interval: float, timeout: float | None) -> Any: ...
 
 
+class SyncShell(Transport):
+    """The kind of client whose resource methods answer values: ``Deck`` is one. Named here, below
+    the shells, so the overloads (and a run-time check) can tell the kinds apart without importing
+    ``_client``."""
+
+
+class AsyncShell(Transport):
+    """The kind of client whose resource methods answer awaitables: ``AsyncDeck`` is one."""
+
+
 ClientT = TypeVar("ClientT", bound=Transport)
+_ClientT_co = TypeVar("_ClientT_co", bound=Transport, covariant=True)
 
 
-class Resource(Generic[ClientT]):
-    """Base of every resource: holds its client (a ``Deck`` or an ``AsyncDeck``)."""
+class Resource(Generic[_ClientT_co]):
+    """Base of every resource: holds its client (a ``Deck`` or an ``AsyncDeck``). Covariant in the
+    client, so ``Sources[Deck]`` is a ``Resource[SyncShell]`` for the overloads below."""
 
-    def __init__(self, client: ClientT) -> None:
+    def __init__(self, client: _ClientT_co) -> None:
         self._client = client
 
 
@@ -62,9 +73,9 @@ class returns(_Endpoint[P, T]):
     if TYPE_CHECKING:
 
         @overload
-        def __get__(self, obj: Resource[Deck], owner: Any = None) -> Callable[P, T]: ...
+        def __get__(self, obj: Resource[SyncShell], owner: Any = None) -> Callable[P, T]: ...
         @overload
-        def __get__(self, obj: Resource[AsyncDeck], owner: Any = None) -> Callable[P, Awaitable[T]]: ...
+        def __get__(self, obj: Resource[AsyncShell], owner: Any = None) -> Callable[P, Awaitable[T]]: ...
         @overload
         def __get__(self, obj: Any, owner: Any = None) -> Callable[P, T | Awaitable[T]]: ...
         def __get__(self, obj: Any, owner: Any = None) -> Any: ...
@@ -79,9 +90,9 @@ class lists(_Endpoint[P, T]):
     if TYPE_CHECKING:
 
         @overload
-        def __get__(self, obj: Resource[Deck], owner: Any = None) -> Callable[P, SyncPager[T]]: ...
+        def __get__(self, obj: Resource[SyncShell], owner: Any = None) -> Callable[P, SyncPager[T]]: ...
         @overload
-        def __get__(self, obj: Resource[AsyncDeck], owner: Any = None) -> Callable[P, AsyncPager[T]]: ...
+        def __get__(self, obj: Resource[AsyncShell], owner: Any = None) -> Callable[P, AsyncPager[T]]: ...
         @overload
         def __get__(self, obj: Any, owner: Any = None) -> Callable[P, SyncPager[T] | AsyncPager[T]]: ...
         def __get__(self, obj: Any, owner: Any = None) -> Any: ...
@@ -96,9 +107,9 @@ class streams(_Endpoint[P, T]):
     if TYPE_CHECKING:
 
         @overload
-        def __get__(self, obj: Resource[Deck], owner: Any = None) -> Callable[P, Iterator[T]]: ...
+        def __get__(self, obj: Resource[SyncShell], owner: Any = None) -> Callable[P, Iterator[T]]: ...
         @overload
-        def __get__(self, obj: Resource[AsyncDeck], owner: Any = None) -> Callable[P, AsyncIterator[T]]: ...
+        def __get__(self, obj: Resource[AsyncShell], owner: Any = None) -> Callable[P, AsyncIterator[T]]: ...
         @overload
         def __get__(self, obj: Any, owner: Any = None) -> Callable[P, Iterator[T] | AsyncIterator[T]]: ...
         def __get__(self, obj: Any, owner: Any = None) -> Any: ...

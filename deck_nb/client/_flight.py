@@ -5,25 +5,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 
 from deck_nb import _clock
 
 from . import _errors as errors
-
-if TYPE_CHECKING:
-    from ._core import BaseClient, Call
+from ._call import Call
+from ._prompts import PromptMemory
 
 log = logging.getLogger("deck_nb.client")
+
+
+class FlightClient(Protocol):
+    """What a call in flight reads of its client (``BaseClient`` in ``_core`` provides it): a protocol
+    here, so the flight does not import the core that drives it."""
+
+    max_response_bytes: int
+    prompts: PromptMemory
+
+    def _deadline_error(self, call: Call) -> errors.APITimeoutError: ...
 
 
 class BodyReader:
     """Collects a response body chunk by chunk, within the size cap and the call's deadline: a server
     that trickles a byte every half second, or sends gigabytes, ends the call with a typed error."""
 
-    def __init__(self, client: BaseClient, call: Call, response: httpx.Response, until: float) -> None:
+    def __init__(self, client: FlightClient, call: Call, response: httpx.Response, until: float) -> None:
         self.client, self.call, self.response, self.until = client, call, response, until
         self.cap = client.max_response_bytes
         self.chunks: list[bytes] = []
@@ -59,7 +68,7 @@ class CallState:
     """One call in flight: its absolute deadline, the error that ended the last attempt and, for a
     submission, the state of the prompt it answers (so a lost answer is resent only to that prompt)."""
 
-    def __init__(self, client: BaseClient, call: Call, until: float) -> None:
+    def __init__(self, client: FlightClient, call: Call, until: float) -> None:
         self.client, self.call, self.until = client, call, until
         self.last_error: BaseException | None = None
         self.answering = client.prompts.get(call.submission[1]) if call.submission else None

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ._api import CREDENTIALS
-from ._core import Call
+from ._call import Call
 from ._endpoints import ClientT, lists, returns
 from ._models import Connection, TaskRun, is_settled
 from ._resources import _id, _iso, _Resource, _validator

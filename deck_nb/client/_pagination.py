@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
-from ._core import Call
+from ._call import Call
 
 T = TypeVar("T")
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from ._core import Call
+from ._call import Call
 from ._endpoints import ClientT, Resource, lists, returns, streams
 from ._errors import InvalidRequestError
 from ._models import Deleted, Event, EventDestination, Source, Task

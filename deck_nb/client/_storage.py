@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._endpoints import ClientT, lists, returns
+from ._endpoints import AsyncShell, ClientT, lists, returns
 from ._resources import _id, _Resource
 from ._storage_models import Screenshot, StorageItem
 
@@ -88,6 +88,4 @@ async def _path_of(fetched: Any) -> Path:
 
 
 def _is_async(client: Any) -> bool:
-    from ._client import AsyncDeck
-
-    return isinstance(client, AsyncDeck)
+    return isinstance(client, AsyncShell)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from ._models import DeckModel, Resource
+from ._model_base import DeckModel, Resource
 
 SIGNED_URL = "signed URL (hidden)"
 

@@ -3,6 +3,7 @@ one pull). Plain data, so the batch, its frame and its dashboard all read them w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,3 +50,20 @@ class Pull:
 
 
 Spec = Connect | RunTask | Pull
+
+
+def as_spec(item: Any) -> Spec:
+    if isinstance(item, Connect | RunTask | Pull):
+        return item
+    if not isinstance(item, Mapping):
+        raise TypeError(f"batch items are Connect/RunTask/Pull or dicts, not {type(item).__name__}")
+    data = dict(item)
+    try:
+        if "connection" in data or "connection_id" in data:
+            data["connection"] = data.pop("connection_id", data.get("connection"))
+            return RunTask(**data)
+        if "task_id" in data:
+            return Pull(**data)
+        return Connect(**data)
+    except TypeError as exc:
+        raise ValueError(f"batch item {sorted(data)} is not a connect, run or pull: {exc}") from None

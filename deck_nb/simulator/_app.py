@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from ._clock import Clock
 from ._errors import ApiError, invalid
+from ._host import Handler
 from ._idempotency import IdempotencyStore
 from ._limits import Faults, RateLimiter, parse_rate_limit, parse_session_limit
 from ._models import new_id
@@ -37,7 +38,6 @@ from ._world import World
 
 log = logging.getLogger("deck_nb.simulator")
 
-Handler = Callable[["Simulator", Request, Any], tuple[int, dict[str, Any]]]
 IDEMPOTENT_METHODS = ("POST", "PATCH", "DELETE")
 
 

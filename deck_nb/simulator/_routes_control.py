@@ -12,10 +12,10 @@ from ._limits import Faults, RateLimiter
 from ._models import iso
 
 if TYPE_CHECKING:
-    from ._app import Simulator
+    from ._host import Host
 
 
-def reset(sim: Simulator, request: Request, body: Any):
+def reset(sim: Host, request: Request, body: Any):
     sim.clock.clear_timers()
     sim.world.reset()
     sim.idempotency.clear()
@@ -26,7 +26,7 @@ def reset(sim: Simulator, request: Request, body: Any):
     return 200, {"reset": True}
 
 
-def advance(sim: Simulator, request: Request, body: Any):
+def advance(sim: Host, request: Request, body: Any):
     if not sim.clock.manual:
         raise ApiError(400, "request", "clock_not_manual", "Start the simulator with --clock manual to move time.")
     seconds = body.get("seconds")
@@ -36,7 +36,7 @@ def advance(sim: Simulator, request: Request, body: Any):
     return 200, {"now": iso(now)}
 
 
-def set_faults(sim: Simulator, request: Request, body: Any):
+def set_faults(sim: Host, request: Request, body: Any):
     try:
         sim.faults = Faults.from_body(body)
     except (TypeError, ValueError) as exc:
@@ -44,12 +44,12 @@ def set_faults(sim: Simulator, request: Request, body: Any):
     return 200, sim.faults.describe()
 
 
-def clear_faults(sim: Simulator, request: Request, body: Any):
+def clear_faults(sim: Host, request: Request, body: Any):
     sim.faults = Faults()
     return 200, sim.faults.describe()
 
 
-def config(sim: Simulator, request: Request, body: Any):
+def config(sim: Host, request: Request, body: Any):
     limit = sim.world.session_limit
     return 200, {
         "api": sim.world.api,
@@ -63,7 +63,7 @@ def config(sim: Simulator, request: Request, body: Any):
     }
 
 
-def stats(sim: Simulator, request: Request, body: Any):
+def stats(sim: Host, request: Request, body: Any):
     world = sim.world
     stores = {
         "connections": world.connections,
@@ -89,7 +89,7 @@ def stats(sim: Simulator, request: Request, body: Any):
     }
 
 
-def set_storage(sim: Simulator, request: Request, body: Any):
+def set_storage(sim: Host, request: Request, body: Any):
     """Storage knobs: settings that hold (url_ttl, encryption, large_size) and tricks for the next run."""
     try:
         sim.world.storage_settings.update(body)
@@ -98,22 +98,22 @@ def set_storage(sim: Simulator, request: Request, body: Any):
     return 200, sim.world.storage_settings.describe()
 
 
-def get_storage(sim: Simulator, request: Request, body: Any):
+def get_storage(sim: Host, request: Request, body: Any):
     return 200, sim.world.storage_settings.describe()
 
 
-def clear_storage(sim: Simulator, request: Request, body: Any):
+def clear_storage(sim: Host, request: Request, body: Any):
     """Back to the start-up storage options (the simulator's or the CLI's)."""
     sim.world.storage_settings = sim.world.storage_defaults.copy()
     return 200, sim.world.storage_settings.describe()
 
 
-def review(sim: Simulator, request: Request, body: Any):
+def review(sim: Host, request: Request, body: Any):
     """Stand-in for a person approving or rejecting a `review_required` run in Deck's console."""
     return 200, sim.world.review_run(request.path_params["id"], body.get("decision")).public()
 
 
-def routes(sim: Simulator) -> list[Route]:
+def routes(sim: Host) -> list[Route]:
     def e(handler):
         return sim.endpoint(handler, control=True)
 

@@ -11,16 +11,16 @@ from ._models import CURRENT
 from ._routes_platform import multi_filters, page
 
 if TYPE_CHECKING:
-    from ._app import Simulator
+    from ._host import Host
 
 
-def create_credential(sim: Simulator, request: Request, body: Any):
+def create_credential(sim: Host, request: Request, body: Any):
     cred = sim.world.create_credential(body)
     sim.counts["credentials_created"] += 1
     return 201, cred.public()
 
 
-def list_credentials(sim: Simulator, request: Request, body: Any):
+def list_credentials(sim: Host, request: Request, body: Any):
     filters = multi_filters(request, ("source_id", "status", "external_id"))
     items = (
         c for c in sim.world.credentials.values() if all(getattr(c, name) in values for name, values in filters.items())
@@ -28,27 +28,27 @@ def list_credentials(sim: Simulator, request: Request, body: Any):
     return 200, page(items, lambda c: c.seq, lambda c: c.public(), request, filters)
 
 
-def get_credential(sim: Simulator, request: Request, body: Any):
+def get_credential(sim: Host, request: Request, body: Any):
     return 200, sim.world.get_credential(request.path_params["id"]).public()
 
 
-def update_credential(sim: Simulator, request: Request, body: Any):
+def update_credential(sim: Host, request: Request, body: Any):
     return 200, sim.world.update_credential(request.path_params["id"], body).public()
 
 
-def delete_credential(sim: Simulator, request: Request, body: Any):
+def delete_credential(sim: Host, request: Request, body: Any):
     return 200, sim.world.delete_credential(request.path_params["id"]).public()
 
 
-def get_session(sim: Simulator, request: Request, body: Any):
+def get_session(sim: Host, request: Request, body: Any):
     return 200, sim.world.get_session(request.path_params["id"]).public()
 
 
-def end_session(sim: Simulator, request: Request, body: Any):
+def end_session(sim: Host, request: Request, body: Any):
     return 200, sim.world.end_session(request.path_params["id"]).public()
 
 
-def routes(sim: Simulator) -> list[Route]:
+def routes(sim: Host) -> list[Route]:
     def e(handler):
         return sim.endpoint(handler, api=CURRENT)
 

@@ -18,7 +18,7 @@ from ._pagination import paginate
 from ._webhooks import subscribed, validate_destination
 
 if TYPE_CHECKING:
-    from ._app import Simulator
+    from ._host import Host
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RUN_FILTERS = (
@@ -66,41 +66,41 @@ def multi_filters(request: Request, names: Iterable[str]) -> dict[str, list[str]
     return out
 
 
-def test(sim: Simulator, request: Request, body: Any):
+def test(sim: Host, request: Request, body: Any):
     return 200, {"status": "ready", "environment": "simulator"}
 
 
-def list_sources(sim: Simulator, request: Request, body: Any):
+def list_sources(sim: Host, request: Request, body: Any):
     specs = list(catalog.SOURCES.values())
     return 200, page(specs, lambda s: specs.index(s) + 1, catalog.source_object, request, {})
 
 
-def get_source(sim: Simulator, request: Request, body: Any):
+def get_source(sim: Host, request: Request, body: Any):
     spec = catalog.SOURCES.get(request.path_params["id"])
     if spec is None:
         raise ApiError(404, "source", "source_not_found", f"No source with id `{request.path_params['id']}`.")
     return 200, catalog.source_object(spec)
 
 
-def list_tasks(sim: Simulator, request: Request, body: Any):
+def list_tasks(sim: Host, request: Request, body: Any):
     specs = list(catalog.TASKS.values())
     return 200, page(specs, lambda s: specs.index(s) + 1, storage_routes.task_object, request, {})
 
 
-def get_task(sim: Simulator, request: Request, body: Any):
+def get_task(sim: Host, request: Request, body: Any):
     spec = catalog.TASKS.get(request.path_params["id"])
     if spec is None:
         raise not_found("task", request.path_params["id"])
     return 200, storage_routes.task_object(spec)
 
 
-def run_task(sim: Simulator, request: Request, body: Any):
+def run_task(sim: Host, request: Request, body: Any):
     run = sim.world.create_run(request.path_params["id"], body)
     sim.counts["task_runs_created"] += 1
     return 201, run.public()
 
 
-def list_runs(sim: Simulator, request: Request, body: Any):
+def list_runs(sim: Host, request: Request, body: Any):
     filters = multi_filters(request, (*RUN_FILTERS, "outcome"))
     if "outcome" in filters:  # Deck's API reference names the `result` filter `outcome`
         filters.setdefault("result", filters["outcome"])
@@ -119,17 +119,17 @@ def list_runs(sim: Simulator, request: Request, body: Any):
     return 200, page(items, lambda r: r.seq, lambda r: r.public(), request, {**filters, **times})
 
 
-def submit_run(sim: Simulator, request: Request, body: Any):
+def submit_run(sim: Host, request: Request, body: Any):
     run = sim.world.get_run(request.path_params["id"])
     inputs = read_inputs(body, "input" if run.api == CURRENT else "inputs")
     return 200, sim.world.submit_run(run.id, inputs).public()
 
 
-def cancel_run(sim: Simulator, request: Request, body: Any):
+def cancel_run(sim: Host, request: Request, body: Any):
     return 200, sim.world.cancel_run(request.path_params["id"]).public()
 
 
-def list_events(sim: Simulator, request: Request, body: Any):
+def list_events(sim: Host, request: Request, body: Any):
     filters = filters_of(request, ("type", "created_after"))
     after = parse_time(filters, "created_after")
     wanted = filters.get("type")
@@ -142,14 +142,14 @@ def list_events(sim: Simulator, request: Request, body: Any):
     return 200, page(items, lambda ev: ev["_seq"], sim.public_event, request, filters)
 
 
-def get_event(sim: Simulator, request: Request, body: Any):
+def get_event(sim: Host, request: Request, body: Any):
     event = sim.world.events_by_id.get(request.path_params["id"])
     if event is None:
         raise not_found("event", request.path_params["id"])
     return 200, sim.public_event(event)
 
 
-def create_destination(sim: Simulator, request: Request, body: Any):
+def create_destination(sim: Host, request: Request, body: Any):
     fields = validate_destination(body)
     now = iso(sim.clock.now())
     destination = {
@@ -165,31 +165,31 @@ def create_destination(sim: Simulator, request: Request, body: Any):
     return 201, dict(destination)
 
 
-def _destination(sim: Simulator, id_: str) -> dict[str, Any]:
+def _destination(sim: Host, id_: str) -> dict[str, Any]:
     destination = sim.world.destinations.get(id_)
     if destination is None:
         raise not_found("event_destination", id_)
     return destination
 
 
-def get_destination(sim: Simulator, request: Request, body: Any):
+def get_destination(sim: Host, request: Request, body: Any):
     return 200, dict(_destination(sim, request.path_params["id"]))
 
 
-def list_destinations(sim: Simulator, request: Request, body: Any):
+def list_destinations(sim: Host, request: Request, body: Any):
     seqs = sim.world.destination_seq
     items = list(sim.world.destinations.values())
     return 200, page(items, lambda d: seqs[d["id"]], dict, request, {})
 
 
-def delete_destination(sim: Simulator, request: Request, body: Any):
+def delete_destination(sim: Host, request: Request, body: Any):
     destination = _destination(sim, request.path_params["id"])
     destination["deleted"] = True
     del sim.world.destinations[destination["id"]]
     return 200, {"id": destination["id"], "object": "event_destination", "deleted": True}
 
 
-def routes(sim: Simulator) -> list[Route]:
+def routes(sim: Host) -> list[Route]:
     from ._routes_control import routes as control_routes
 
     e = sim.endpoint

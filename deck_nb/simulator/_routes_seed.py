@@ -12,20 +12,20 @@ from ._models import SEED
 from ._routes_platform import filters_of, page
 
 if TYPE_CHECKING:
-    from ._app import Simulator
+    from ._host import Host
 
 
-def create_connection(sim: Simulator, request: Request, body: Any):
+def create_connection(sim: Host, request: Request, body: Any):
     conn = sim.world.create_connection(body)
     sim.counts["connections_created"] += 1
     return 201, conn.public()
 
 
-def get_connection(sim: Simulator, request: Request, body: Any):
+def get_connection(sim: Host, request: Request, body: Any):
     return 200, sim.world.get_connection(request.path_params["id"]).public()
 
 
-def list_connections(sim: Simulator, request: Request, body: Any):
+def list_connections(sim: Host, request: Request, body: Any):
     filters = filters_of(request, ("source_id", "status", "external_id"))
     items = (
         c for c in sim.world.connections.values() if all(getattr(c, name) == value for name, value in filters.items())
@@ -33,16 +33,16 @@ def list_connections(sim: Simulator, request: Request, body: Any):
     return 200, page(items, lambda c: c.seq, lambda c: c.public(), request, filters)
 
 
-def submit_connection(sim: Simulator, request: Request, body: Any):
+def submit_connection(sim: Host, request: Request, body: Any):
     # The seed's rule: when a body has both `inputs` and `input`, `inputs` wins.
     return 200, sim.world.submit_connection(request.path_params["id"], read_inputs(body, "inputs")).public()
 
 
-def disconnect(sim: Simulator, request: Request, body: Any):
+def disconnect(sim: Host, request: Request, body: Any):
     return 200, sim.world.disconnect(request.path_params["id"]).public()
 
 
-def routes(sim: Simulator) -> list[Route]:
+def routes(sim: Host) -> list[Route]:
     def e(handler):
         return sim.endpoint(handler, api=SEED)
 

@@ -20,7 +20,7 @@ from ._signing import FILES_PATH
 from ._storage import SCREENSHOT_RETENTION_S, StorageItem
 
 if TYPE_CHECKING:
-    from ._app import Simulator
+    from ._host import Host
 
 INCLUDE_SECTIONS = {"input": "input", "storage": "storage", "artifacts": "artifacts", "screenshots": "artifacts"}
 
@@ -40,12 +40,12 @@ def _root(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def _url(sim: Simulator, request: Request, id_: str) -> str:
+def _url(sim: Host, request: Request, id_: str) -> str:
     expires = sim.clock.read() + sim.clock.scaled(sim.world.storage_settings.url_ttl)
     return sim.signer.url(_root(request), id_, expires)
 
 
-def run_screenshots(sim: Simulator, run_id: str) -> list[Screenshot]:
+def run_screenshots(sim: Host, run_id: str) -> list[Screenshot]:
     world = sim.world
     run = world.get_run(run_id)
     shots = screenshots(run, world.events, len(world.items_by_run.get(run.id, [])))
@@ -64,7 +64,7 @@ def include_sections(request: Request) -> set[str]:
     return wanted
 
 
-def get_run(sim: Simulator, request: Request, body: Any):
+def get_run(sim: Host, request: Request, body: Any):
     """``GET /v2/task-runs/{id}``: sections not asked for are omitted, not null."""
     sections = include_sections(request)
     run = sim.world.get_run(request.path_params["id"])
@@ -77,17 +77,17 @@ def get_run(sim: Simulator, request: Request, body: Any):
     return 200, obj
 
 
-def list_storage(sim: Simulator, request: Request, body: Any):
+def list_storage(sim: Host, request: Request, body: Any):
     items = sim.world.run_items(request.path_params["id"])
     return 200, paginate(items, lambda i: i.seq, lambda i: i.public(), request.url.path, {}, request.query_params)
 
 
-def get_storage(sim: Simulator, request: Request, body: Any):
+def get_storage(sim: Host, request: Request, body: Any):
     item = sim.world.get_item(request.path_params["id"])
     return 200, item.public(_url(sim, request, item.id), with_url=True)
 
 
-def list_screenshots(sim: Simulator, request: Request, body: Any):
+def list_screenshots(sim: Host, request: Request, body: Any):
     shots = run_screenshots(sim, request.path_params["id"])
     render = lambda s: s.public(_url(sim, request, s.id))  # noqa: E731
     return 200, paginate(shots, lambda s: s.number, render, request.url.path, {}, request.query_params)
@@ -115,7 +115,7 @@ class _BrokenStream(Response):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
-def _find(sim: Simulator, id_: str) -> tuple[StorageItem | Screenshot | None, float]:
+def _find(sim: Host, id_: str) -> tuple[StorageItem | Screenshot | None, float]:
     world = sim.world
     if id_.startswith("stor_"):
         item = world.items.get(id_)
@@ -128,7 +128,7 @@ def _find(sim: Simulator, id_: str) -> tuple[StorageItem | Screenshot | None, fl
     return shot, shot.created if shot else 0.0
 
 
-def download_endpoint(sim: Simulator):
+def download_endpoint(sim: Host):
     async def download(request: Request) -> Response:
         """A signed URL: genuine (else 403), the file kept (else 404), not expired (else 403)."""
         stats = sim.world.download_stats
@@ -167,7 +167,7 @@ def download_endpoint(sim: Simulator):
     return download
 
 
-def routes(sim: Simulator) -> list[Route]:
+def routes(sim: Host) -> list[Route]:
     e = sim.endpoint
     return [
         Route("/v2/task-runs/{id}/storage", e(list_storage), methods=["GET"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _catalog as catalog
+from . import _outputs as outputs
 from ._connections import CONNECTING_S, auth_failure
 from ._dialogue import LOCKED, RETRY, Dialogue
 from ._errors import ApiError
@@ -92,7 +93,7 @@ class Runs(Dialogue):
         run.prompted = True
         source = catalog.SOURCES[run.source_id]
         if source.runs_prompt == "account_selection":
-            challenge = catalog.account_selection(catalog.accounts_for(run.username))
+            challenge = catalog.account_selection(outputs.accounts_for(run.username))
         else:
             challenge = catalog.MFA
         self._ask(run, self._prompt(challenge, run.username), lambda: self._run_timeout(run))
@@ -133,7 +134,7 @@ class Runs(Dialogue):
         self._run_fail(run, "interaction_timeout", session_fails=run.api == CURRENT)
 
     def _run_complete(self, run: TaskRun) -> None:
-        run.output = catalog.task_output(run.task_id, run.source_id, run.username, run.input, run.account_id)
+        run.output = outputs.task_output(run.task_id, run.source_id, run.username, run.input, run.account_id)
         self._store_files(run)  # type: ignore[attr-defined]  # files first: `completed` finds them stored
         self._finish(run, "completed", "success")
 
