@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -15,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(python[^\n]*)\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^([ \t]*)```(python[^\n]*)\n(.*?)^[ \t]*```", re.S | re.M)  # in a list item too
 NO_RUN = re.compile(r"^python no-run: (.{12,})$")
 MOST_NO_RUN = 4  # across all the docs: a guide is read to be run
 CELL_TIMEOUT_S = 120
@@ -26,7 +27,10 @@ pytestmark = pytest.mark.timeout(600)
 def blocks(path: Path) -> list[tuple[str, int, str]]:
     """(info string, line number, code) of each ```python block."""
     text = path.read_text(encoding="utf-8")
-    return [(m.group(1).strip(), text.count("\n", 0, m.start()) + 1, m.group(2)) for m in FENCE.finditer(text)]
+    return [
+        (m.group(2).strip(), text.count("\n", 0, m.start()) + 1, textwrap.dedent(m.group(3)))
+        for m in FENCE.finditer(text)
+    ]
 
 
 def runnable(path: Path) -> list[tuple[int, str]]:
