@@ -63,7 +63,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def report(name: str, figure: float, floor: float, unit: str, target: str, ok: bool, **extra: object) -> None:
     """One human line and one JSON line (for bench/all.py). ``label``, ``figure_text`` and ``floor_text``
-    in ``extra`` are the README table's cells (what was measured, the figure, the floor)."""
+    in ``extra`` are the benchmark table's cells (docs/benchmarks.md) (what was measured, the figure, the floor)."""
     print(f"{name}: {figure:.4g} {unit} vs floor {floor:.4g} {unit} — target {target}: {'met' if ok else 'MISSED'}")
     for key, value in extra.items():
         print(f"  {key}: {value}")

@@ -1,8 +1,8 @@
-"""Runs every bench script and prints the README's benchmark table, with the date and the machine it
-ran on: ``python bench/all.py`` (all) or ``python bench/all.py flow chaos`` (rerun some). A script
+"""Runs every bench script and prints the benchmark table of docs/benchmarks.md, with the date and
+the machine it ran on: ``python bench/all.py`` (all) or ``python bench/all.py flow chaos`` (rerun some). A script
 with variants runs once per variant (``batch``: both Deck APIs, one row each). Each script's result
 is kept in ``bench/results.json`` with when it ran; the table is printed from those (its heading
-gives the span of the runs) and written to ``bench/RESULTS.md``."""
+gives the span of the runs) and written to ``bench/RESULTS.md``, to paste into docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -107,6 +107,7 @@ def main(names: list[str]) -> int:
     table = "\n".join(lines)
     print("\n" + table)
     (HERE / "RESULTS.md").write_text(table + "\n")
+    print("\n(written to bench/RESULTS.md: paste the table into docs/benchmarks.md)")
     return 0 if rows and not problems and all(r["ok"] for r in rows) else 1
 
 

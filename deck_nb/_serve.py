@@ -4,11 +4,27 @@ webhook receiver (a utility below both; it knows neither)."""
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import threading
 import time
 from typing import Any
 
 import uvicorn
+
+
+class PortInUse(OSError):
+    """The port asked for is taken (another simulator, a Jupyter server, anything else)."""
+
+
+def _port_taken(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
 
 
 class ServerThread:
@@ -38,6 +54,13 @@ class ServerThread:
             time.sleep(0.005)
         if not self.server.started:
             self.server.should_exit = True
+            self.thread.join(5)
+            port = self.server.config.port
+            if port and _port_taken(self.host, port):
+                raise PortInUse(
+                    f"port {port} on {self.host} is in use (another server is listening there): "
+                    "choose another with --port, or --port 0 for a free one",
+                )
             raise RuntimeError(f"the server did not start on {self.host}")
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         return self

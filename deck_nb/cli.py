@@ -4,13 +4,18 @@ JupyterLab; ``demo`` runs the quickstart in a terminal."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+
+from ._serve import PortInUse
 
 
 def _simulator(args: argparse.Namespace) -> int:
     from .simulator import serve_forever
 
     rate_limit = None if args.rate_limit == "off" else args.rate_limit
+    if args.api_key is not None and not re.fullmatch(r"sk_sim_[A-Za-z0-9_-]+", args.api_key):
+        raise ValueError(f"--api-key must look like sk_sim_demo (sk_sim_ then letters or digits), not {args.api_key!r}")
     serve_forever(
         host=args.host,
         port=args.port,
@@ -24,6 +29,7 @@ def _simulator(args: argparse.Namespace) -> int:
         fail_extraction=args.fail_extraction,
         large_file=args.large_file,
         large_size=args.large_size,
+        api_key=args.api_key,
     )
     return 0
 
@@ -74,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--fail-extraction", type=int, metavar="N", help="file N of the first storing run: no extraction")
     sim.add_argument("--large-file", type=int, metavar="N", help="file N of the first storing run is large (streamed)")
     sim.add_argument("--large-size", type=int, metavar="BYTES", help="size of a large file (default 52428800)")
+    sim.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="a fixed API key starting with sk_sim_, e.g. sk_sim_demo (default: a random one, printed)",
+    )
     sim.set_defaults(func=_simulator)
 
     recording = commands.add_parser("recording", help="work with recordings of Deck sessions (docs/ci.md)")
@@ -100,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
         return 2
+    except PortInUse as exc:
+        print(f"deck-nb {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

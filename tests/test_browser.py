@@ -2,7 +2,9 @@
 Debian's chromium driven by Playwright. Run All, then type into the forms key by key (with a delay,
 correcting with Backspace), press Submit, retry after a wrong code, and see the job finish. What
 arrived is read on Deck's side (the simulator runs in this process): every key typed must be there.
-Screenshots are saved under test-artifacts/browser/."""
+Screenshots are saved under test-artifacts/browser/; the JupyterLab run also writes the README's two
+pictures, docs/img/form.png (the password form under the connect cell) and docs/img/card.png (the
+first run's finished card), so they always show what the code does today."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+DOC_IMAGES = ROOT / "docs" / "img"
+DOC_IMAGE_MAX_BYTES = 150_000
 CHROMIUM = next(
     (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and os.path.exists(p)), None
 )
@@ -213,6 +217,16 @@ def _browser(p):
     return p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
 
 
+def _doc_picture(cell, name: str) -> None:
+    """A picture for the docs: the cell (code and output) alone, small enough for a README."""
+    DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+    path = DOC_IMAGES / name
+    cell.scroll_into_view_if_needed()
+    cell.screenshot(path=str(path), animations="disabled", caret="hide")
+    size = path.stat().st_size
+    assert size <= DOC_IMAGE_MAX_BYTES, f"{name} is {size} bytes: crop it closer"
+
+
 def _open_and_run_all(page, url: str) -> None:
     page.set_default_timeout(90_000)
     page.goto(url)
@@ -299,6 +313,8 @@ def test_quickstart_mfa_under_the_first_run_typed_key_by_key_with_a_wrong_code(j
             password = form.locator("input[type=password]")
             page.screenshot(path=str(shots / "1-password-form.png"))
             _correct(password, PASSWORD[:-3] + "xyz", 3, PASSWORD[-3:])
+            if app == "lab":  # the README's picture of a form under a cell (the password is masked)
+                _doc_picture(connect_cell, "form.png")
             form.locator("button.deck-nb-submit").click()
 
             # 2. the login's MFA form, under the first RUN's cell: a wrong code first
@@ -324,6 +340,9 @@ def test_quickstart_mfa_under_the_first_run_typed_key_by_key_with_a_wrong_code(j
             expect(page.get_by_text("runs: ['completed', 'completed', 'completed']")).to_be_visible()
             expect(page.get_by_text("6 bills, 675.91 USD in total")).to_be_visible(timeout=after)
             page.screenshot(path=str(shots / "4-three-runs-one-mfa.png"), full_page=True)
+            if app == "lab":  # the README's picture of a finished card: the first run, its MFA answered
+                expect(run_cell).to_contain_text("completed")
+                _doc_picture(run_cell, "card.png")
             assert page.locator(ACTIVE_FORM).count() == 0  # every form was closed once answered
             note_family()
             saved = _save_and_wait(page, work / "quickstart.ipynb", "6 bills, 675.91 USD in total")
