@@ -90,6 +90,17 @@ def test_a_completed_runs_card_lists_its_files_with_their_extraction(sim, api):
     assert not [mark for mark in SECRET_MARKS if mark in words]
 
 
+def test_a_job_shown_in_a_terminal_ipython_reads_its_files_under_its_line(sim, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    deck = _deck(sim, "connections")
+    job = _run(deck, _login(deck), months=2)
+    InteractiveShell.instance()  # IPython without a kernel: what a terminal prints
+    job._ipython_display_()
+    printed = capsys.readouterr().out
+    assert printed.strip().splitlines()[1:] == job.card.details and job.card.details[0] == "2 files stored:"
+
+
 @pytest.mark.parametrize("api", APIS)
 def test_failed_extraction_and_files_without_extraction_say_so(sim, api):
     deck = _deck(sim, api)
