@@ -176,6 +176,11 @@ def test_a_completed_run_reads_its_files_once_its_task_keeps_storage_and_its_car
     step(plain, run("completed", 3, task_id="task_pay"))
     assert step(plain, Task(id="task_pay", storage=None)) is DONE  # no storage: no files read
     assert plain.card.full_text() == plain.card.text()
+    unread = RunJob(deck, DictResponder({}), task_id="task_gone", connection_id="conn_1")
+    to_created(unread)
+    step(unread, run("completed", 4, task_id="task_gone"))
+    assert step(unread, error=DeckError("no such task")) is DONE  # not known to keep files: none read
+    assert unread.machine.outcome == "done" and unread.card.full_text() == unread.card.text()
 
 
 def test_a_failed_runs_card_shows_its_last_screenshot_and_reasoning():

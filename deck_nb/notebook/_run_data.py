@@ -1,6 +1,6 @@
 """What a run's card shows of its data once it ends, read by the plan like any other request: a
 completed run's files (one page of ``task_runs.files``, and only when its task keeps storage — a task
-without storage costs its runs nothing but one read of the task per process), a failed run's last
+without storage costs its runs nothing but one read of the task per client every 5 minutes), a failed run's last
 screenshot and reasoning (``deck_nb.files.last_screenshot``: the bytes, never the signed URL). Not in
 a batch: its dashboard has no cards, and ``BatchResult.download`` / ``.extractions`` read the files."""
 
@@ -83,8 +83,8 @@ def _read_files(job: Any, obj: Any) -> Generator[Any, Any, None]:
         try:
             task = yield Call(lambda deck: deck.tasks.retrieve(task_id), "read the task's storage", DATA_ERRORS)
         except DATA_ERRORS:
-            task = None  # unknown: look for files all the same
-        keeps = TASK_STORAGE.saw(job._deck, task_id, task) if task is not None else None
+            return  # the task cannot be read now: the card lists no files (dn.download still reads them)
+        keeps = TASK_STORAGE.saw(job._deck, task_id, task)
     if keeps is False:
         return
     try:
