@@ -199,6 +199,50 @@ history.sessions
 history.interactions[["type", "field_names", "outcome"]]
 """,
     ),
+    md("""
+## 5. The bills themselves: a table, and the PDFs on disk
+
+A run's `output` holds what the task returns; the **files** the agent downloaded — the bills — are
+kept in Deck Storage beside the run, each with the numbers Deck read from it (its *extraction*). The
+first run's card above lists them. `dn.extractions` makes them a table: one row per file, dates as
+dates and amounts as numbers; a file whose extraction failed is a row with `result` `failure`.
+"""),
+    code(
+        CHECK,
+        """
+bills = dn.extractions(first)
+if since and "billing_date" in bills:  # a parameter: keep the bills dated on or after it
+    bills = bills[bills["billing_date"] >= pd.Timestamp(since)]
+bills.drop(columns=["run_id", "storage_id", "task_id", "source_id"])
+""",
+    ),
+    md("""
+`dn.download` saves the files in `deck_files/` beside this notebook (each `path` opens the file in
+JupyterLab). Running it again fetches only what is not already there, unchanged; one file that
+cannot be fetched is a row with its `error`, never an exception that loses the others. The links it
+fetches with are secrets (anyone holding one gets the bill): they never reach a frame or an output.
+"""),
+    code(
+        IGNORE,
+        """
+files = dn.download(first, dir="deck_files")
+shown = files.assign(path=files["path"].map(os.path.relpath))  # relative to this notebook (each a link)
+shown[["file_name", "file_type", "file_size", "path", "result", "error"]]
+""",
+    ),
+    code(
+        CHECK,
+        """
+from pathlib import Path
+
+on_disk = [Path(path) for path in files["path"]]
+print(f"{len(on_disk)} files in deck_files/, {sum(p.stat().st_size for p in on_disk)} bytes:")
+print(", ".join(sorted(files["file_name"])))
+print("each one whole:", all(p.stat().st_size == size for p, size in zip(on_disk, files["file_size"], strict=True)))
+if "total_due" in bills:
+    print(f"total due over the {len(bills)} bills: {bills['total_due'].sum():.2f} {bills['currency'].iloc[0]}")
+""",
+    ),
 ]
 
 
@@ -397,6 +441,67 @@ print("task run:", late_run.status, [e.code for e in late_run.errors])
 """,
     ),
     md("""
+## A file whose extraction failed
+Deck keeps every file the agent captured, even when it cannot read the numbers in it. The card
+then says `extraction failed` beside that file, and `dn.extractions` keeps it as a row with
+`result` `failure` (its fields empty): the PDF is still there for `dn.download`. A third simulator
+fails the extraction of the second file it stores (`fail_extraction=2`, see `docs/simulator.md`).
+"""),
+    code(
+        IGNORE,
+        """
+unread = dn.simulator.start(time_scale=0.05, fail_extraction=2)
+unread_deck = dn.Deck(api_key=unread.api_key, base_url=unread.base_url)
+unread_login = await dn.connect("src_sim_power", username=username, password="pass_good",
+                                respond={"code": "123456"}, deck=unread_deck)
+unread_run = await dn.run_task("task_sim_bills", unread_login, input={"months": 3}, deck=unread_deck)
+""",
+    ),
+    code(
+        CHECK,
+        """
+dn.extractions(unread_run)[["file_name", "result", "billing_date", "total_due"]]
+""",
+    ),
+    code(
+        IGNORE,
+        """
+unread_deck.close()
+unread.stop()
+""",
+    ),
+    md("""
+## A failed run, and what the agent saw when it stopped
+When a run fails, its card shows the agent's last screenshot (small, inline) and what it reasoned,
+so you see why it stopped without opening Deck's console. `job.screenshots()` lists them all as a
+frame (the images only on demand: `deck_nb.files.fetch_image(run_id, index)`).
+"""),
+    code(
+        IGNORE,
+        """
+stopped = await dn.run_task("task_sim_bills", power, input={"months": 1, "fail_with": "source_error"})
+""",
+    ),
+    code(
+        CHECK,
+        """
+shots = stopped.screenshots()
+print(stopped.status, [e.code for e in stopped.errors])
+print("last screenshot:", shots["reasoning"].iloc[-1])
+""",
+    ),
+    code(
+        IGNORE,
+        """
+from IPython.display import Image
+
+from deck_nb.files import fetch_image
+
+image, shot = fetch_image(stopped.id)  # the last one, fetched now (its link is never shown)
+Image(image)
+""",
+    ),
+    md("""
 ## The error table, and how to handle each row
 deck_nb raises typed errors (`deck_nb.client.…`) carrying `type`, `code`, `field`, `status_code` and
 `request_id`. Branch on the class or on `code`; the message is for people. Interactions arrive on a
@@ -525,7 +630,7 @@ async def until_status(job, status, timeout=60):
 
 pay = dn.run_task("task_sim_pay_bill", hopper, input={"amount": 42.5}, deck=current)
 await until_status(pay, "review_required")
-pay
+print("now:", pay.status)  # its card (above) says so too, until it moves on
 """,
     ),
     code(
@@ -723,6 +828,39 @@ frame = frame[frame["source_id"] == source_id]
         + """print(f"{len(frame)} rows of {task_id} from {source_id}")
 if "amount_due" in frame:
     display(frame.groupby("account_number")["amount_due"].agg(["count", "sum"]).round(2))
+""",
+    ),
+    md("""
+## The bills, by month
+The numbers a utility bill carries are in the files the agent downloaded: `results.extractions`
+(`dn.extractions` of the batch) reads each file's extraction into a row, the dates as dates and
+`total_due` as a number. Each account's amount due, month by month:
+"""),
+    code(
+        CHECK,
+        """
+bills = results.extractions
+bills = bills[(bills["source_id"] == source_id) & (bills["task_id"] == task_id)]
+if since and "billing_date" in bills:  # a parameter: keep the bills dated on or after it
+    bills = bills[bills["billing_date"] >= pd.Timestamp(since)]
+if "total_due" in bills:
+    bills = bills.assign(month=bills["billing_date"].dt.to_period("M"))
+    by_month = bills.pivot_table(index="month", columns="account_number", values="total_due", aggfunc="sum")
+else:  # another task: its files carry no amount
+    by_month = pd.DataFrame()
+print(f"{len(bills)} files of {task_id} from {source_id}, {bills['result'].eq('failure').sum()} not read")
+by_month.round(2)
+""",
+    ),
+    code(
+        IGNORE,
+        """
+if not by_month.empty:
+    ax = by_month.plot(marker="o", figsize=(12, 3.5), title=f"total due by month, per account ({source_id})")
+    ax.set_xlabel("billing month")
+    ax.set_ylabel(f"total due ({bills['currency'].iloc[0]})")
+    ax.legend(title="account", ncol=4, fontsize="small")
+    plt.tight_layout()
 """,
     ),
     md("""

@@ -75,6 +75,8 @@ def test_the_exported_html_shows_every_card_and_the_dashboard_final(executed):
     assert "starting" not in text and "0.0s ·" not in text, text
     assert re.search(r"connect src_sim_power cred_\w+ verified \d", text), text  # its first run verified it
     assert len(re.findall(r"run task_sim_bills trun_\w+ completed \d", text)) == 1, text
+    listed = r"2 files stored: (bill_\d{4}-\d\d\.pdf · PDF · \d+ bytes · total_due \d+\.\d\d USD, due [\d-]+ ){2}"
+    assert re.search(listed, text), text  # the finished card's static twin lists the run's files
     late = ReadableText.of("".join(o["data"].get("text/html", "") for o in executed.cells[3].outputs))
     assert re.search(r"^run task_sim_usage trun_\w+ completed \d", late), late  # settled after its cell ended
     assert "late completed" in text, text

@@ -13,6 +13,7 @@ from deck_nb.client import (
     DeckError,
     InteractionInputInvalid,
     InteractionTimeout,
+    Task,
     TaskRun,
 )
 from deck_nb.notebook import AnswerLoop, DictResponder, NoAnswer, Responder
@@ -63,6 +64,20 @@ def answer(job, inputs, then):
     assert isinstance(step(job, then), Settle)
 
 
+# what the plan reads for a run's card once it ends, and what Deck answers here by default: a task
+# without storage (so no files are read), a run without screenshots
+DATA_READS = {"read the task's storage": Task(id="task_bills", storage=None), "read the last screenshot": (None, None)}
+
+
+def settle(job, end, error=None):
+    """Send the run's end (or the last read's ``error``); answer the reads of its data for the card;
+    the command after them."""
+    cmd = step(job, end, error)
+    while isinstance(cmd, Call) and cmd.what in DATA_READS:
+        cmd = step(job, DATA_READS[cmd.what])
+    return cmd
+
+
 def to_created(job, api="connections", first=None):
     cmd = job.machine.first_command()
     assert isinstance(cmd, Call) and cmd.what == "detect the API"
@@ -86,7 +101,7 @@ def test_created_working_waiting_for_a_person_answered_settled_done():
     assert isinstance(submit, Submit) and submit.inputs == {"code": "123456"}
     assert isinstance(step(job, run("running", 2)), Settle)
     assert m.answers == 1 and m.phase == Phase.WORKING
-    assert step(job, run("completed", 3, output={"bills": 2})) is DONE
+    assert settle(job, run("completed", 3, output={"bills": 2})) is DONE
     assert [r.outcome for r in m.interactions] == ["accepted"]
     assert m.phase == Phase.SETTLED and m.outcome == "done" and job.ok and job.output == {"bills": 2}
     assert "completed" in job.card.text() and "asked: mfa" in job.card.text()
@@ -106,7 +121,7 @@ def test_failed_and_canceled_are_told_apart():
     for job, end in ((failed, "failed"), (canceled, "canceled")):
         to_created(job)
         errors = [{"code": "source_error", "message": "The source is down."}] if end == "failed" else []
-        assert step(job, run(end, 1, errors=errors)) is DONE
+        assert settle(job, run(end, 1, errors=errors)) is DONE
     assert failed.machine.outcome == "failed" and "The source is down." in failed.card.text()
     assert canceled.machine.outcome == "canceled" and not canceled.ok
     with pytest.raises(DeckError, match=r"ended `failed`: .*The source is down"):
@@ -125,6 +140,71 @@ def test_review_required_waits_for_approval_then_a_cancel_settles_it_canceled():
     assert "waiting for approval" not in job.card.text()
     assert step(job, run("canceled", 3)) is DONE
     assert job.machine.outcome == "canceled" and "cancelling" not in job.card.note
+
+
+def test_a_completed_run_reads_its_files_once_its_task_keeps_storage_and_its_card_lists_them():
+    from deck_nb.client import StorageItem
+
+    class Client:  # the job's client: only named (the shells would do the reading with it)
+        base_url = "http://deck.test/v2"
+
+    deck = Client()
+    bill = {"id": "stor_1", "file_name": "bill.pdf", "file_type": "application/pdf", "file_size": 845}
+    item = StorageItem.model_validate({**bill, "extraction": {"total_due": 84.2, "currency": "USD"}})
+    job = RunJob(deck, DictResponder({}), task_id="task_bills", connection_id="conn_1")
+    to_created(job)
+    read = step(job, run("completed", 1, task_id="task_bills"))
+    assert isinstance(read, Call) and read.what == "read the task's storage"
+    files = step(job, Task(id="task_bills", storage={"enabled": True, "extraction": True}))
+    assert isinstance(files, Call) and files.what == "read the run's files"
+    assert "stored" not in job.card.full_text()  # nothing is said before the files are read
+    assert step(job, ([item], False)) is DONE
+    assert job.files == [item] and job.card.full_text().splitlines()[1:] == [
+        "1 file stored:",
+        "  bill.pdf · PDF · 845 bytes · total_due 84.20 USD",
+    ]
+    assert "<li>bill.pdf · PDF · 845 bytes · total_due 84.20 USD</li>" in job.card.html()
+    again = RunJob(deck, DictResponder({}), task_id="task_bills", connection_id="conn_1")
+    to_created(again)
+    files = step(again, run("completed", 2, task_id="task_bills"))  # the task was read already
+    assert isinstance(files, Call) and files.what == "read the run's files"
+    assert step(again, error=DeckError("refused")) is DONE  # a refused read: the run still completed
+    assert again.machine.outcome == "done" and again.files is None
+    assert "its files could not be read (DeckError)" in again.card.full_text()
+    plain = RunJob(deck, DictResponder({}), task_id="task_pay", connection_id="conn_1")
+    to_created(plain)
+    step(plain, run("completed", 3, task_id="task_pay"))
+    assert step(plain, Task(id="task_pay", storage=None)) is DONE  # no storage: no files read
+    assert plain.card.full_text() == plain.card.text()
+    unread = RunJob(deck, DictResponder({}), task_id="task_gone", connection_id="conn_1")
+    to_created(unread)
+    step(unread, run("completed", 4, task_id="task_gone"))
+    assert step(unread, error=DeckError("no such task")) is DONE  # not known to keep files: none read
+    assert unread.machine.outcome == "done" and unread.card.full_text() == unread.card.text()
+
+
+def test_a_failed_runs_card_shows_its_last_screenshot_and_reasoning():
+    from deck_nb.client import Screenshot
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    shot = Screenshot.model_validate({"id": "scr_1", "reasoning": "Stopped: the portal is down (source_error)"})
+    job = seed_run()
+    to_created(job)
+    errors = [{"code": "source_error", "message": "The portal is down."}]
+    read = step(job, run("failed", 1, errors=errors))
+    assert isinstance(read, Call) and read.what == "read the last screenshot"
+    assert step(job, (shot, png)) is DONE
+    assert job.card.full_text().splitlines()[-1] == "last screenshot: Stopped: the portal is down (source_error)"
+    assert "src='data:image/png;base64," in job.card.html()
+    locked = seed_run()  # a reasoning that restates the source's sentence the card put in truer words
+    to_created(locked)
+    refused = [{"code": "auth_invalid", "message": "The credentials were rejected by the source."}]
+    step(locked, run("failed", 1, errors=refused))
+    restated = Screenshot.model_validate({"reasoning": "Stopped: The credentials were rejected by the source."})
+    step(locked, (restated, None))
+    said = locked.card.full_text()
+    assert said.count("The credentials were rejected") <= 1
+    assert said.endswith("where the agent stopped (why: see above)")
 
 
 # -- answers -------------------------------------------------------------------------------------
@@ -165,7 +245,7 @@ def test_a_lockout_after_wrong_codes_settles_failed_with_each_code_judged():
         assert isinstance(step(job, again), Ask)
     locked = [{"code": "account_locked", "message": "Too many wrong codes: the account is locked."}]
     answer(job, {"code": "222222"}, run("failed", 4, errors=locked))
-    assert step(job, run("failed", 4, errors=locked)) is DONE
+    assert settle(job, run("failed", 4, errors=locked)) is DONE
     assert job.machine.outcome == "failed" and len(job.interactions) == 3
     assert job.card.text().count("Too many wrong codes") == 1
 
@@ -197,7 +277,7 @@ def test_an_answer_after_the_window_closed_goes_back_to_reading_the_run():
     late = InteractionTimeout("the window closed", status_code=409, code="interaction_timeout")
     assert isinstance(step(job, error=late), Settle)
     timed_out = [{"code": "interaction_timeout", "message": "No response was submitted in time."}]
-    assert step(job, run("failed", 2, errors=timed_out)) is DONE
+    assert settle(job, run("failed", 2, errors=timed_out)) is DONE
     assert job.machine.outcome == "failed" and [r.outcome for r in job.interactions] == ["timed_out"]
 
 
@@ -221,7 +301,7 @@ def test_a_stop_is_interrupted_and_a_resume_never_sends_an_answer_twice():
 def test_a_stop_after_the_end_changes_nothing():
     job = seed_run()
     to_created(job)
-    step(job, run("completed", 1))
+    settle(job, run("completed", 1))
     job.machine.stopped("timed out", "await job")
     assert job.machine.outcome == "done" and "stopped" not in job.card.text()
 
@@ -255,7 +335,7 @@ def test_login_on_the_run_current_api_verifies_the_credential_on_the_card():
     assert isinstance(read, Call) and read.what == "read credential"
     session = step(job, cred("verified", 3))  # the run's session, read once for history().sessions
     assert isinstance(session, Call) and session.what == "read session"
-    assert step(job, None) is DONE
+    assert settle(job, None) is DONE
     assert job.machine.outcome == "done"
     assert "credential cred_1 verified" in job.card.text()
     SESSIONS.forget(None, "cred_1")
@@ -278,7 +358,7 @@ def test_a_first_run_that_timed_out_at_its_login_does_not_call_the_credential_st
     assert isinstance(read, Call)
     session = step(job, cred("unverified", 0))
     assert isinstance(session, Call) and session.what == "read session"
-    assert step(job, None, error=DeckError("gone")) is DONE  # a refused read leaves the run's state
+    assert settle(job, None, error=DeckError("gone")) is DONE  # a refused read leaves the run's state
     for card in (job.card, login.card):
         words = card.text() + card.html()
         assert "verified by its first run" not in words
@@ -364,7 +444,7 @@ def test_result_is_the_resource_once_settled_and_says_what_it_waits_for_before()
     with pytest.raises(JobPending, match="waits for a person's answer in its form"):
         _ = job.result
     answer(job, {"code": "1"}, run("running", 2))
-    step(job, run("completed", 3))
+    settle(job, run("completed", 3))
     assert job.result is job.run and job.result.status == "completed"
 
 
@@ -374,7 +454,7 @@ def test_the_listener_sees_every_change_and_the_views_only_read():
     job.on_change = lambda j, old, new: moves.append((old, new))
     to_created(job)
     step(job, run("running", 1))
-    step(job, run("completed", 2))
+    settle(job, run("completed", 2))
     assert moves == [("starting", "queued"), ("queued", "running"), ("running", "completed")]
     before = (job.machine.phase, job.machine.note, job.status)
     job.card.text(), job.card.html(), repr(job), job._repr_html_()  # reading the views

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -27,18 +28,30 @@ def _shipped() -> list[str]:
 NOTEBOOKS = [ROOT / "notebooks" / name for name in _shipped()]
 # every password, code and answer the notebooks use or the simulator responder sends
 SECRETS = ["pass_good", "pass_bad", "123456", "000000", "rex", "simulated"]
+SIGNED_URL = ["/_files/", "signature="]  # a stored file's link: a key to a customer's bill
 
 
 def test_there_are_notebooks():
     assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "interactions_gallery.ipynb", "analysis.ipynb"}
 
 
+IMAGE_BYTES = re.compile(r"data:image/(png|jpeg);base64,[A-Za-z0-9+/=]+")
+
+
+def _readable(output: dict) -> dict:
+    """An output without its images' base64 pixels (a plot, a card's screenshot), where short words
+    like "rex" turn up by chance; every text, HTML included, is kept."""
+    data = {k: v for k, v in output.get("data", {}).items() if not k.startswith("image/")}
+    data = {k: IMAGE_BYTES.sub("data:image", "".join(v)) if isinstance(v, list | str) else v for k, v in data.items()}
+    return {**output, "data": data} if "data" in output else output
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_secret_in_outputs_or_widget_state(path):
     nb = nbformat.read(path, as_version=4)
-    outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
+    outputs = json.dumps([[_readable(o) for o in cell.get("outputs", [])] for cell in nb.cells])
     widgets = json.dumps(nb.metadata.get("widgets", {}))
-    for secret in SECRETS:
+    for secret in SECRETS + SIGNED_URL:
         assert secret not in outputs, f"{secret!r} in the outputs of {path.name}"
         assert secret not in widgets, f"{secret!r} in the saved widget state of {path.name}"
 
@@ -81,13 +94,20 @@ def test_widget_outputs_read_as_one_line(path):
 
 
 def test_a_notebook_made_in_lab_next_to_the_shipped_ones_is_not_collected(tmp_path):
-    """A person's Untitled.ipynb in notebooks/ is not run by nbval nor checked here (a copy of the
-    repository's test layout, collected by pytest in a subprocess)."""
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    nbformat.write(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), tmp_path / "notebooks" / "Untitled.ipynb"
+    """A person's Untitled.ipynb in notebooks/ is not run by nbval nor checked here, nor is anything
+    ``dn.download`` saved in notebooks/deck_files/ (a copy of the repository's test layout, collected
+    by pytest in a subprocess)."""
+    shutil.copytree(
+        ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("__pycache__", "deck_files")
     )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    failing = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")])
+    nbformat.write(failing, tmp_path / "notebooks" / "Untitled.ipynb")
+    # what dn.download saved beside the notebooks: names a portal chose, never collected nor run
+    downloads = tmp_path / "notebooks" / "deck_files"
+    downloads.mkdir()
+    nbformat.write(failing, downloads / "statement.ipynb")
+    (downloads / "test_bill.py").write_text("def test_x():\n    raise SystemExit('collected a download')\n")
     listed = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "notebooks"],
         cwd=tmp_path,
@@ -98,7 +118,7 @@ def test_a_notebook_made_in_lab_next_to_the_shipped_ones_is_not_collected(tmp_pa
     assert listed.returncode == 0, listed.stdout + listed.stderr
     collected = {line.split("::")[0] for line in listed.stdout.splitlines() if "::" in line}
     assert collected == {f"notebooks/{name}" for name in _shipped()}, listed.stdout
-    assert "Untitled" not in listed.stdout
+    assert "Untitled" not in listed.stdout and "deck_files" not in listed.stdout
     assert "Untitled.ipynb" not in {p.name for p in NOTEBOOKS}
 
 

@@ -36,7 +36,8 @@ def as_result(job: Any) -> None:
     from IPython.display import display
 
     if not in_kernel():
-        display({"text/plain": repr(job), "text/html": static_html(job)}, raw=True)
+        plain = "\n".join([repr(job), *job.card.details])  # a run's files or last screenshot, under it
+        display({"text/plain": plain, "text/html": static_html(job)}, raw=True)
         return
     if job._view is None:
         show(job)

@@ -20,6 +20,7 @@ from ._errors import JobFailed, JobInterrupted, JobPending, NeedsAwait
 from ._inbox import account_of
 from ._prompt import Responder, in_kernel
 from ._records import InteractionRecord
+from ._run_data import card_details
 from ._sync_shell import drive_sync
 from ._waits import Deadline
 from ._waits import loop_running as _loop_running
@@ -144,6 +145,7 @@ class Job:
         card.seen, card.expires_at, card.live, card.note = m.seen, m.expires_at, m.live, m.note
         if m.ended is not None:
             card.ended = card.ended or m.ended
+        card.details, card.details_html = card_details(m)
         self._refresh_view(final=self.done)  # the saved text line: at the end, not mid-form
 
     # -- per kind: the machine's plan calls these (``machine.Kind``) -------------------------

@@ -16,6 +16,7 @@ from ._errors import JobFailed, NeedsAwait
 from ._job import Job, _loop_running
 from ._prompt import Prompt, Responder
 from ._records import InteractionRecord
+from ._run_data import read_run_data
 from ._session_read import read_session
 from ._sessions import CREDENTIALS, REVIEW_NOTE, SESSIONS, credential_word, read_credential, start_run
 from .machine import REVIEW, Ask, Call, Create, Follow
@@ -197,6 +198,7 @@ class RunJob(Job):
         if self.api == CREDENTIALS:
             yield from read_credential(self, obj)
             yield from read_session(self, obj)  # its status and runtime, for history().sessions
+        yield from read_run_data(self, obj)  # its files, or why it stopped, for its card
 
     def _in_review(self, obj: Any) -> Generator[Any, Any, None]:
         if self.api == CREDENTIALS and self.credential is None:
@@ -231,6 +233,20 @@ class RunJob(Job):
     def output(self) -> Any:
         """The run's output once it completed (None before)."""
         return self.resource.output if self.resource is not None else None
+
+    @property
+    def files(self) -> list[Any] | None:
+        """The files its card lists (storage items, no URLs; at most one page), once it completed
+        on a task that keeps storage; None before. ``dn.download(job)`` / ``dn.extractions(job)``
+        read them all."""
+        return self.machine.files
+
+    def screenshots(self) -> Any:
+        """What the agent saw, as a frame: one row per screenshot with its reasoning; the images
+        only on demand (``deck_nb.files.fetch_image(job.id, index)``)."""
+        from deck_nb.files import screenshots
+
+        return screenshots(self)
 
     def _resources(self, deck):
         return deck.task_runs

@@ -106,6 +106,11 @@ class JobMachine:
         self.listener: Callable[[str], None] | None = None
         self._steps: Plan | None = None
         self.pending: Any = None  # the command a stopped shell left undone
+        self.files: list[Any] | None = None  # a completed run's storage items, once read (no URLs)
+        self.files_more = False  # the run has more files than were read for the card
+        self.files_error: str | None = None  # why they could not be read
+        self.screenshot: Any = None  # a failed run's last Screenshot, and its image's bytes
+        self.screenshot_image: bytes | None = None
 
     # -- what the state says -----------------------------------------------------------------
 
@@ -210,6 +215,16 @@ class JobMachine:
         if not self.done:
             self.phase, self.stop_reason = Phase.STOPPED, reason
             self.note = f"stopped ({reason}) — `{resume}` resumes it"
+
+    def saw_files(self, items: list[Any] | None, *, more: bool = False, error: str | None = None) -> None:
+        """The run's files were read (or could not be: ``error``): the card lists them."""
+        self.files, self.files_more, self.files_error = (list(items) if items is not None else None), more, error
+        self._changed(self.status)
+
+    def saw_screenshot(self, shot: Any, image: bytes | None) -> None:
+        """A failed run's last screenshot (its bytes, or None): the card shows it and its reasoning."""
+        self.screenshot, self.screenshot_image = shot, image
+        self._changed(self.status)
 
     def released(self) -> None:
         self.live = False

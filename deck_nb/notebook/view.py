@@ -92,7 +92,7 @@ class JobView:
                     self._handle.update(self.widget)
 
     def _settle(self) -> None:
-        bundle = {"text/html": self.state.html(), "text/plain": self.state.text()}
+        bundle = {"text/html": self.state.html(), "text/plain": self.state.full_text()}
         if bundle == self._settled:
             return
         self._settled, self._shown_text = bundle, bundle["text/plain"]

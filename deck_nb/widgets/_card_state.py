@@ -48,6 +48,8 @@ class CardState:
     seen: float = field(default_factory=time.monotonic)
     live: bool = False
     expires_at: datetime | None = None  # the open interaction's answer window
+    details: list[str] = field(default_factory=list)  # lines under the card: a run's files, its last screenshot
+    details_html: str = ""  # the same, as HTML
 
     def elapsed(self) -> float:
         return (self.ended or time.monotonic()) - self.started
@@ -75,6 +77,10 @@ class CardState:
         ident = f" {self.resource_id}" if self.resource_id else ""
         return f"{self.title}{ident} · {self.status}{extra} · {self.elapsed():.1f}s{asked}{note}"
 
+    def full_text(self) -> str:
+        """The card's line and the lines under it (a finished card's ``text/plain``)."""
+        return "\n".join([self.text(), *self.details])
+
     def html(self) -> str:
         colour = COLOURS[tone(self.status)]
         muted = "color:var(--jp-ui-font-color2,#666)"
@@ -90,5 +96,5 @@ class CardState:
             f"<div class='deck-nb-card' style='border-left:4px solid {colour};padding:2px 8px;margin:2px 0'>"
             f"<b>{html.escape(self.title)}</b> <code>{html.escape(self.resource_id)}</code> "
             f"<span style='color:{colour};font-weight:bold'>{html.escape(self.status)}</span> "
-            f"<span style='{muted}'>{self.elapsed():.1f}s</span>{extra}{asked}{note}</div>"
+            f"<span style='{muted}'>{self.elapsed():.1f}s</span>{extra}{asked}{note}{self.details_html}</div>"
         )

@@ -90,21 +90,24 @@ def file_line(item: Any) -> str:
     return f"{name} · {kind} · {size} · {extraction_line(item)}"
 
 
-def files_text(items: Iterable[Any]) -> list[str]:
-    """A completed run's file lines (a heading, then one line per file, at most ``MAX_FILES_SHOWN``)."""
+def files_text(items: Iterable[Any], more: bool = False) -> list[str]:
+    """A completed run's file lines (a heading, then one line per file, at most ``MAX_FILES_SHOWN``);
+    ``more``: ``items`` is only the first page of the run's files."""
     items = list(items)
     if not items:
         return ["no files stored"]
-    lines = [f"{len(items)} file{'s' if len(items) != 1 else ''} stored:"]
+    count = f"more than {len(items)} files" if more else f"{len(items)} file{'s' if len(items) != 1 else ''}"
+    lines = [f"{count} stored:"]
     lines += [f"  {file_line(item)}" for item in items[:MAX_FILES_SHOWN]]
-    if len(items) > MAX_FILES_SHOWN:
-        lines.append(f"  … and {len(items) - MAX_FILES_SHOWN} more (dn.download or dn.extractions list them all)")
+    if len(items) > MAX_FILES_SHOWN or more:
+        rest = f"{len(items) - MAX_FILES_SHOWN}{'+' if more else ''}"
+        lines.append(f"  … and {rest} more (dn.download or dn.extractions list them all)")
     return lines
 
 
-def files_html(items: Iterable[Any]) -> str:
+def files_html(items: Iterable[Any], more: bool = False) -> str:
     """The same lines as ``files_text``, as an HTML list (every value escaped)."""
-    lines = files_text(items)
+    lines = files_text(items, more)
     if len(lines) == 1:
         return f"<div class='deck-nb-files'>{html.escape(lines[0])}</div>"
     rows = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines[1:])
