@@ -38,7 +38,7 @@ def connect(
     if not source_id.strip():
         raise ValueError("source_id must be a source's id like 'src_…', not an empty string")
     client = sync_deck(deck)
-    responder = resolve_responder(respond)
+    responder = resolve_responder(respond, client)
     job = ConnectJob(
         client, responder, source_id=source_id, username=username, external_id=external_id, password=password
     )
@@ -80,7 +80,7 @@ def run_task(
         raise ValueError(f"session= takes True (reuse), False (a new one) or a session id 'sess_…', not {session!r}")
     # by default, the same person (or answers) as the connection had
     inherit = respond is None and isinstance(connection, Job)
-    responder = connection.responder if inherit else resolve_responder(respond)
+    responder = connection.responder if inherit else resolve_responder(respond, client)
     login = connection if isinstance(connection, Job | Session) else login_id
     job = RunJob(client, responder, task_id=task_id, connection_id=login_id, input=input, login=login, session=session)
     if inherit and not responder.needs_await:  # said on the card: the connection's answers go on here

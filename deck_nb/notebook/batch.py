@@ -65,7 +65,7 @@ async def run_many(
 
     def responder_for(spec: Spec) -> Responder:
         chosen = spec.respond if spec.respond is not None else respond
-        return default if chosen is None and default is not None else resolve_responder(chosen)
+        return default if chosen is None and default is not None else resolve_responder(chosen, adeck)
 
     def track(job: Job) -> None:
         if dashboard is None:

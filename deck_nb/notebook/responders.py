@@ -160,6 +160,25 @@ class SimulatorResponder(Responder):
         return _fill(prompt.interaction, self._value)
 
 
+def replaying(deck: Any = None) -> bool:
+    """Whether ``deck`` (or every client: ``DECK_NB_REPLAY``, ``dn.replay``) answers from a recording."""
+    from deck_nb import _wire
+
+    if getattr(deck, "_replayer", None) is not None:
+        return True
+    return any(getattr(handler, "replays", False) for handler in _wire.active())
+
+
+class ReplayResponder(SimulatorResponder):
+    """Answers a replayed session headless (nbval, papermill, CI): the recording never kept the real
+    answers, so any well-formed answer is sent and the recorded verdict follows. Refuses a client
+    that talks to a live service, so it can never send guesses to a real source."""
+
+    def check(self, deck: Any) -> None:
+        if not replaying(deck):
+            raise DeckError("the replay responder only answers a session replayed from a recording")
+
+
 class ConsoleResponder(Responder):
     """Asks at the terminal; secret fields are read with getpass (not echoed)."""
 
@@ -228,9 +247,10 @@ class NoResponder(Responder):
         raise NoAnswer(nobody_can_answer(prompt, self.why))
 
 
-def resolve_responder(respond: Any) -> Responder:
+def resolve_responder(respond: Any, deck: Any = None) -> Responder:
     """The responder for ``respond=``: a Responder, a dict, a callable or a name; by default
     ``DECK_NB_RESPONDER``, else a form in a kernel with a front end, the console at a terminal,
+    any answer where ``deck`` replays a recording and nobody can answer (its verdicts are recorded),
     or nobody (which raises ``NoAnswer`` at the first prompt, never waits)."""
     if isinstance(respond, Responder):
         return respond
@@ -245,6 +265,9 @@ def resolve_responder(respond: Any) -> Responder:
     switch = os.environ.get(ENV_SWITCH, "").strip()
     if switch:
         return _named(switch)
+    headless = waiting_mode() == "fail" if in_kernel() else not (sys.stdin is not None and sys.stdin.isatty())
+    if headless and replaying(deck):
+        return ReplayResponder()
     if in_kernel():
         if waiting_mode() == "fail":  # papermill, nbconvert, nbval: no front end, so no wait
             return NoResponder(headless_reason())
