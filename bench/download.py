@@ -7,7 +7,7 @@ does it the best raw way: one persistent client for the API and one for the sign
 chunks (64 KB: re-chunking to 256 KB or 1 MB copies and measured slower), ``hashlib`` updated per
 chunk, no journal, no manifest, no frame. Both sides' sha256 must agree. Then the peak RSS of the
 bench process while ``dn.download`` fetches the 50 MB file, and ``dn.extractions`` of 1,000 files
-(listing, one schema read, the typed frame). Alternating which side goes first, best of five, after
+(listing, one schema read, the typed frame). Alternating which side goes first, best of seven, after
 one untimed pass of each (its time, the first call in the process, is printed too)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MB = 1024 * 1024
 SMALL_RUNS, SMALL_MONTHS = 10, 20  # 200 files of 1 MB
 EXTRA_RUNS = 40  # with the 200: 1,000 files for dn.extractions
 CONCURRENCY = 8
-REPEAT = 5
+REPEAT = 7
 
 
 def make_runs(deck, base: str, key: str, count: int, months: int, knobs: dict | None, tag: str) -> list:

@@ -71,31 +71,34 @@ def download(
 
 
 def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, Progress]:
-    """List every run's files, name each, and start the fetches of those not already on disk:
-    ``[(row, future or None), ...]`` and the progress line."""
+    """List every run's files, name each (while the later listings are still coming), and start the
+    fetches of those not already on disk, the largest first: ``[[row, future or None], ...]`` (in
+    the listings' order) and the progress line."""
     listings = [(ref, pool.submit(_listing, client, ref)) for ref in refs]
-    planned: list[tuple[dict[str, Any], Any]] = []
+    jobs: list[Any] = []
+    kept: list[tuple[Any, Path, str]] = []
+    wanted: list[tuple[int, int, Any, Path]] = []
     for ref, listing in listings:
         try:
             items = listing.result()
         except Exception as exc:  # the run's listing failed: one row says so
             rows.append(_row(ref, None, error=_say(exc)))
             continue
-        planned += [(_row(ref, item), item) for item in items]
-    bar = Progress(len(planned), str(folder), progress)
-    jobs: list[Any] = []
-    wanted: list[tuple[int, int, Any, Path]] = []
-    for row, item in planned:
-        path = manifest.place(item)
-        row["path"] = str(path)
-        saved = manifest.saved(item, path)
-        if saved is not None:
-            row.update(sha256=saved, fetched=False)
-            _tell(client, item, path, saved)
-            bar.advance(size=item.file_size or 0, cached=True)
-        else:
-            wanted.append((len(jobs), _size_of(item), item, path))
-        jobs.append([row, None])
+        for item in items:
+            row = _row(ref, item)
+            path = manifest.place(item)
+            row["path"] = str(path)
+            saved = manifest.saved(item, path)
+            if saved is not None:
+                row.update(sha256=saved, fetched=False)
+                kept.append((item, path, saved))
+            else:
+                wanted.append((len(jobs), _size_of(item), item, path))
+            jobs.append([row, None])
+    bar = Progress(len(jobs), str(folder), progress)
+    for item, path, saved in kept:
+        _tell(client, item, path, saved)
+        bar.advance(size=item.file_size or 0, cached=True)
     # the largest first: a big file started last would stream alone at the end (the rows keep their order)
     for index, _, item, path in sorted(wanted, key=lambda w: -w[1]):
         jobs[index][1] = pool.submit(client.storage._fetch_file, item.id, path)
