@@ -2,16 +2,24 @@
 temporary file beside the destination and renamed into place only when complete and exactly
 ``file_size`` long. A 403 (expired URL) gets one fresh URL; a body that outgrows ``file_size``, a
 broken or stalled stream, a 404 (past retention) end with a typed ``DownloadError`` and no file.
-Written once: ``Transfer`` holds every decision, the sync and async loops only move bytes."""
+Written once: ``Transfer`` holds every decision, the sync and async loops only move bytes.
+
+The observers (the history journal) hear of a download once: ``on_file_saved`` with the item (its
+fields, never its URL, are what the journal keeps) when the file is on disk, or ``on_object`` with
+the item and ``on_error`` when it fails — not the URL's retrieve as well: one journal transaction
+per file, and no observer is handed a signed URL it did not need. The bytes are hashed as they
+stream (one ``sha256.update`` per chunk, no second read) and the rename is ``os.replace`` without
+an fsync: the journal and the folder's manifest say which files are whole, and a file cut short by
+a crash is caught by its size and sha256 on the next run."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,9 +28,11 @@ import httpx
 
 from . import _storage_errors as errors
 from ._deadline import call_deadline
+from ._errors import DeckError
 from ._names import inside, safe_name
 from ._signed import remember
 
+_PARTS = itertools.count(1)  # temporary names: pid and a counter (opened with "x", never over a file)
 MIN_RATE = 256 * 1024  # bytes/s a download may not fall below on average (on top of the call deadline)
 log = logging.getLogger("deck_nb.client")
 
@@ -55,7 +65,7 @@ class Transfer:
     def __init__(self, item: Any, dest: Path, deadline_s: float) -> None:
         self.item, self.dest = item, dest
         self.expected = item.file_size if isinstance(item.file_size, int) and item.file_size >= 0 else None
-        self.tmp = dest.parent / f".{dest.name[:80]}.{uuid.uuid4().hex[:8]}.part"
+        self.tmp = self._part_name()
         budget = deadline_s + (self.expected or 0) / MIN_RATE
         self.until = time.monotonic() + budget
         self.budget = budget
@@ -80,8 +90,22 @@ class Transfer:
         declared = response.headers.get("content-length", "")
         if self.expected is not None and declared.isdigit() and int(declared) > self.expected:
             raise self.error(errors.DownloadTooLarge, f"the server announced {declared} bytes, not {self.expected}")
-        self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(self.tmp, "xb")  # noqa: SIM115  (closed in finish or discard)
+        self.file = self._open_part()
+
+    def _part_name(self) -> Path:
+        return self.dest.parent / f".{self.dest.name[:80]}.{os.getpid()}-{next(_PARTS)}.part"
+
+    def _open_part(self) -> Any:
+        """The temporary file, made new ("x"): the folder is there nearly always, so no mkdir (nor
+        its stat) unless it is missing; a leftover of the same name is skipped, never reused."""
+        for _ in range(100):
+            try:
+                return open(self.tmp, "xb")
+            except FileNotFoundError:
+                self.dest.parent.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                self.tmp = self._part_name()
+        return open(self.tmp, "xb")
 
     def feed(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -139,44 +163,54 @@ def _expired(item: Any) -> errors.FileExpired:
     )
 
 
-def _failed(deck: Any, storage_id: str, error: errors.DownloadError) -> None:
-    """The client's observers (the journal) hear a failed download like any failed call."""
+def _failed(deck: Any, storage_id: str, error: DeckError, seen: list[Any]) -> None:
+    """The client's observers (the journal) hear a failed download like any failed call: the item
+    as it was answered (if it was), then the error."""
     from ._core import Call
 
     notify = getattr(deck, "_notify", None)
     if notify is not None:
-        notify("on_error", error, Call("GET", f"/storage/{storage_id}"))
+        call = Call("GET", f"/storage/{storage_id}")
+        if seen:
+            notify("on_object", seen[-1], call)
+        notify("on_error", error, call)
 
 
-def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fetched:
-    """Deck's loop: retrieve (fresh URL), stream, and once more on a 403."""
+def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any, *, to_file: bool = False) -> Fetched:
+    """Deck's loop: retrieve (fresh URL), stream, and once more on a 403. ``to_file=True`` (what
+    ``dn.download`` asks): ``dest`` is the file's path, and the caller announces the saved file
+    (from one thread: a download's worker threads never queue for the journal)."""
+    seen: list[Any] = []
     try:
-        return _fetch_sync(deck, http, storage_id, dest)
-    except errors.DownloadError as error:
-        _failed(deck, storage_id, error)
+        return _fetch_sync(deck, http, storage_id, dest, seen, to_file)
+    except DeckError as error:  # a DownloadError, or the retrieve's own API error
+        _failed(deck, storage_id, error, seen)
         raise
 
 
 async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
     """AsyncDeck's loop: the same steps, the whole attempt under one timer."""
+    seen: list[Any] = []
     try:
-        return await _fetch_async(deck, http, storage_id, dest)
-    except errors.DownloadError as error:
-        _failed(deck, storage_id, error)
+        return await _fetch_async(deck, http, storage_id, dest, seen)
+    except DeckError as error:
+        _failed(deck, storage_id, error, seen)
         raise
 
 
-def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fetched:
+def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any, seen: list[Any], to_file: bool) -> Fetched:
     for attempt in range(2):
-        item = deck.storage.retrieve(storage_id)
-        transfer = Transfer(item, destination(dest, item), deck.deadline)
+        item = deck.storage._for_download(storage_id)
+        seen.append(item)
+        transfer = Transfer(item, Path(dest) if to_file else destination(dest, item), deck.deadline)
         try:
             with call_deadline(transfer.until), http.stream("GET", _url(item)) as response:
                 transfer.start(response)
                 for chunk in response.iter_bytes():
                     transfer.feed(chunk)
             fetched = transfer.finish()
-            announce(deck, fetched)
+            if not to_file:
+                announce(deck, fetched)
             return fetched
         except _Refused:
             if attempt:
@@ -193,9 +227,10 @@ def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any) -> Fe
     raise AssertionError("unreachable")
 
 
-async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
+async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any, seen: list[Any]) -> Fetched:
     for attempt in range(2):
-        item = await deck.storage.retrieve(storage_id)
+        item = await deck.storage._for_download(storage_id)
+        seen.append(item)
         transfer = Transfer(item, destination(dest, item), deck.deadline)
         try:
             async with asyncio.timeout(transfer.budget):

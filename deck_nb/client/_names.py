@@ -56,10 +56,17 @@ def unique_name(name: str, taken: set[str], folder: Path | None = None, *, folde
     return candidate
 
 
-def inside(folder: Path, name: str) -> Path:
-    """``folder / name``, refusing any name that would resolve outside ``folder`` (a last guard)."""
-    root = folder.resolve()
-    path = (root / name).resolve()
-    if path.parent != root:
+def inside(folder: Path, name: str, *, resolved: bool = False) -> Path:
+    """``folder / name``, refusing any name that would resolve outside ``folder`` (a last guard).
+    ``resolved=True``: ``folder`` is already a resolved path (a caller naming many files resolves it
+    once). A plain name (one part, not ``.``/``..``) stays inside unless it is a symlink already
+    there: only then is it followed, so the common case costs one ``lstat``, not one per folder."""
+    root = folder if resolved else folder.resolve()
+    path = root / name
+    if name in ("", ".", "..") or "\0" in name or path.parent != root or path.name != name:
         raise ValueError(f"refusing to write {name!r} outside {folder}")
+    if path.is_symlink():
+        path = path.resolve()
+        if path.parent != root:
+            raise ValueError(f"refusing to write {name!r} outside {folder}")
     return path

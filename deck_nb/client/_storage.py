@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,11 +48,18 @@ class Storage(_Resource[ClientT]):
     """Deck Storage (``deck.storage``): one file's item with its signed URL, and its bytes on disk."""
 
     _http: Any = None
+    _http_lock = threading.Lock()  # threads of one dn.download asking at once make one client
 
     @returns
     def retrieve(self, storage_id: Any) -> StorageItem:
         """One storage item with a fresh signed ``url`` (valid for minutes; never shown in reprs)."""
         return self._do("GET", f"/storage/{_id(storage_id, 'storage_id')}", StorageItem)
+
+    def _for_download(self, storage_id: str) -> Any:
+        """``retrieve`` inside a download: the observers are not told of the answer (it holds the
+        signed URL, and the download tells them once, with ``on_file_saved``, or ``on_object`` and
+        ``on_error`` when it fails: one journal transaction per file); see ``_download.py``."""
+        return self._do("GET", f"/storage/{_id(storage_id, 'storage_id')}", StorageItem, observe=False)
 
     @returns
     def download(self, item: Any, dest: str | os.PathLike[str]) -> Path:
@@ -74,12 +82,21 @@ class Storage(_Resource[ClientT]):
             return fetch_async(self._client, self._plain(True), storage_id, dest)
         return fetch_sync(self._client, self._plain(False), storage_id, dest)
 
+    def _fetch_file(self, storage_id: str, path: Path) -> Any:
+        """``fetch`` for ``dn.download`` (a sync client): ``path`` is the file's own path (no folder
+        test), and the caller tells the observers (``_download.announce``) from its one thread."""
+        from ._download import fetch_sync
+
+        return fetch_sync(self._client, self._plain(False), _id(storage_id, "storage_id"), path, to_file=True)
+
     def _plain(self, asynchronous: bool) -> Any:
         """This client's plain HTTP client for signed URLs, made once (see ``_signed.py``)."""
         if self._http is None:
             from . import _signed
 
-            self._http = _signed.signed_url_client(asynchronous=asynchronous, read_timeout=self._client.timeout)
+            with self._http_lock:
+                if self._http is None:
+                    self._http = _signed.signed_url_client(asynchronous=asynchronous, read_timeout=self._client.timeout)
         return self._http
 
 

@@ -58,6 +58,7 @@ def download(
                     continue
                 row.update(sha256=fetched.sha256, fetched=True, file_size=fetched.size)
                 manifest.record(row["storage_id"], fetched.path, fetched.size, fetched.sha256)
+                _announce(client, fetched)  # here, not in the worker: workers never wait for the journal
                 bar.advance(size=fetched.size)
         finally:
             manifest.save()
@@ -70,31 +71,43 @@ def download(
 
 
 def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, Progress]:
-    """List every run's files, name each, and start the fetches of those not already on disk:
-    ``[(row, future or None), ...]`` and the progress line."""
+    """List every run's files, name each (while the later listings are still coming), and start the
+    fetches of those not already on disk, the largest first: ``[[row, future or None], ...]`` (in
+    the listings' order) and the progress line."""
     listings = [(ref, pool.submit(_listing, client, ref)) for ref in refs]
-    planned: list[tuple[dict[str, Any], Any]] = []
+    jobs: list[Any] = []
+    kept: list[tuple[Any, Path, str]] = []
+    wanted: list[tuple[int, int, Any, Path]] = []
     for ref, listing in listings:
         try:
             items = listing.result()
         except Exception as exc:  # the run's listing failed: one row says so
             rows.append(_row(ref, None, error=_say(exc)))
             continue
-        planned += [(_row(ref, item), item) for item in items]
-    bar = Progress(len(planned), str(folder), progress)
-    jobs: list[Any] = []
-    for row, item in planned:
-        path = manifest.place(item)
-        row["path"] = str(path)
-        saved = manifest.saved(item, path)
-        if saved is not None:
-            row.update(sha256=saved, fetched=False)
-            _tell(client, item, path, saved)
-            bar.advance(size=item.file_size or 0, cached=True)
-            jobs.append((row, None))
-        else:
-            jobs.append((row, pool.submit(client.storage.fetch, item.id, path)))
+        for item in items:
+            row = _row(ref, item)
+            path = manifest.place(item)
+            row["path"] = str(path)
+            saved = manifest.saved(item, path)
+            if saved is not None:
+                row.update(sha256=saved, fetched=False)
+                kept.append((item, path, saved))
+            else:
+                wanted.append((len(jobs), _size_of(item), item, path))
+            jobs.append([row, None])
+    bar = Progress(len(jobs), str(folder), progress)
+    for item, path, saved in kept:
+        _tell(client, item, path, saved)
+        bar.advance(size=item.file_size or 0, cached=True)
+    # the largest first: a big file started last would stream alone at the end (the rows keep their order)
+    for index, _, item, path in sorted(wanted, key=lambda w: -w[1]):
+        jobs[index][1] = pool.submit(client.storage._fetch_file, item.id, path)
     return jobs, bar
+
+
+def _size_of(item: Any) -> int:
+    size = item.file_size
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0
 
 
 def _listing(client: Any, ref: RunRef) -> list[Any]:
@@ -123,9 +136,15 @@ def _say(exc: BaseException) -> str:
 
 def _tell(client: Any, item: Any, path: Path, sha256: str) -> None:
     """The client's observers (the history journal) hear where a file is kept (see _download.py)."""
-    from deck_nb.client._download import Fetched, announce
+    from deck_nb.client._download import Fetched
 
-    announce(client, Fetched(path, item.file_size or 0, sha256, item))
+    _announce(client, Fetched(path, item.file_size or 0, sha256, item))
+
+
+def _announce(client: Any, fetched: Any) -> None:
+    from deck_nb.client._download import announce
+
+    announce(client, fetched)
 
 
 def sha256_of(path: Path) -> str:
@@ -137,10 +156,13 @@ def sha256_of(path: Path) -> str:
 
 
 class _Manifest:
-    """What this folder holds: storage id → local name, size, sha256 (``.deck_nb-files.json``)."""
+    """What this folder holds: storage id → local name, size, sha256 (``.deck_nb-files.json``).
+    The folder is resolved and listed once, so naming a file costs no system call per file but the
+    one ``lstat`` of ``inside``'s last guard."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.root = folder.resolve()
         self.path = folder / MANIFEST
         try:
             loaded = json.loads(self.path.read_text())
@@ -151,21 +173,22 @@ class _Manifest:
             k: v for k, v in (files or {}).items() if isinstance(v, dict) and isinstance(v.get("name"), str)
         }
         self.taken = {entry["name"].casefold() for entry in self.files.values()} | {MANIFEST.casefold()}
+        self.taken |= {name.casefold() for name in os.listdir(self.root)}  # never over a file already there
 
     def place(self, item: Any) -> Path:
         """The item's local path: the one it was saved under before, else a new safe, unique name."""
         entry = self.files.get(item.id)
         if entry is not None and safe_name(entry["name"]) == entry["name"]:
-            return inside(self.folder, entry["name"])
-        name = unique_name(safe_name(item.file_name, item.id), self.taken, self.folder, folded=True)
+            return inside(self.root, entry["name"], resolved=True)
+        name = unique_name(safe_name(item.file_name, item.id), self.taken, folded=True)
         self.taken.add(name.casefold())
         self.files[item.id] = {"name": name}
-        return inside(self.folder, name)
+        return inside(self.root, name, resolved=True)
 
     def saved(self, item: Any, path: Path) -> str | None:
         """The sha256 of the item's file when it is on disk whole (its size and hash as saved)."""
         entry = self.files.get(item.id) or {}
-        if not path.is_file() or entry.get("sha256") is None:
+        if entry.get("sha256") is None or not path.is_file():  # a new file: no system call
             return None
         size = path.stat().st_size
         if size != entry.get("size") or (isinstance(item.file_size, int) and size != item.file_size):
