@@ -77,11 +77,7 @@ class Journal(Observer):
         """Journal the resources in whatever a call answered (others are skipped), a page's in one go,
         the storage items it listed, and the user name a login was created with (the request's
         ``auth_credentials.username``; never its password)."""
-        self.record([obj])
-        found = files_in(obj)
-        if found:
-            with self._lock, self._db:
-                record_files(self._db, found, time.time())
+        self.record([obj])  # the storage items it lists too
         username = username_sent(call)
         logins = [d["id"] for d in resources_in(obj) if d["object"] in LOGIN_KINDS] if username is not None else []
         if logins:
