@@ -68,10 +68,12 @@ def forms(kernel: KernelBrowser) -> dict[str, dict]:
 class Person:
     """Answers every open form the page draws, as the quickstart's text tells a person to: the password
     in its masked field; the MFA code wrong once, then right when the form reopens with the complaint.
-    Then, as the card says, runs the next cell once nothing waits for them (the job they answered ended)."""
+    Then runs the next cell: once the jobs they answered ended (``patient``), or as soon as nothing asks
+    them any more, as the card's line says ("answer the form, then run the next cell")."""
 
-    def __init__(self, kernel: KernelBrowser) -> None:
+    def __init__(self, kernel: KernelBrowser, *, patient: bool = True) -> None:
         self.kernel = kernel
+        self.waits_while = UNDER_WAY if patient else ASKING
         self.answered: set[tuple[str, int]] = set()  # (form, verdicts): one answer per time it opens
         self.asked: list[str] = []  # each field answered, by its label
         self.codes = 0  # MFA codes typed
@@ -97,10 +99,10 @@ class Person:
         raise AssertionError(f"a form asks for what the quickstart's text never tells a person: {control}")
 
     def nothing_left(self, kernel: KernelBrowser) -> bool:
-        """No form open, and no card under way (asking, or carrying on with an answer)."""
+        """No form open, and no card asking (the patient: nor carrying on with an answer)."""
         self.answer_open_forms()
         open_forms = [s for s in forms(kernel).values() if not s.get("closed", True)]
-        return not open_forms and not any(word in card for card in cards(kernel) for word in UNDER_WAY)
+        return not open_forms and not any(word in card for card in cards(kernel) for word in self.waits_while)
 
 
 def code_cells() -> list[str]:
@@ -114,9 +116,9 @@ def quickstart_env() -> dict[str, str]:
     return {**unset, "DECK_SIM_TIME_SCALE": "0.05"}
 
 
-def run_cell(kernel: KernelBrowser, person: Person, source: str) -> list[str]:
-    """Run one cell to its end (bounded) while the person answers what it asks; the cards as the cell
-    ended. Then the person finishes answering before running the next cell."""
+def run_cell(kernel: KernelBrowser, person: Person, source: str) -> tuple[list[str], str]:
+    """Run one cell to its end (bounded) while the person answers what it asks: the cards as the cell
+    ended and what it printed. Then the person finishes answering before running the next cell."""
     errors = len(kernel.errors)
     kernel.stdout.clear()
     kernel.kc.execute(f"{source}\nprint({DONE!r})", stop_on_error=False)
@@ -127,9 +129,9 @@ def run_cell(kernel: KernelBrowser, person: Person, source: str) -> list[str]:
 
     kernel.pump(ended, timeout=CELL_S)  # raises if the cell never ends: a deadlock
     assert len(kernel.errors) == errors, f"the cell failed:\n{source}\n{kernel.errors[-1]}"
-    at_end = cards(kernel)
+    at_end, printed = cards(kernel), kernel.printed()
     kernel.pump(person.nothing_left, timeout=CELL_S)
-    return at_end
+    return at_end, printed
 
 
 def asked_at_the_end(card_texts: list[str]) -> list[str]:
@@ -145,25 +147,42 @@ def say(kernel: KernelBrowser, expression: str) -> str:
     return kernel.printed().split("SAID ", 1)[1].strip()
 
 
-@pytest.mark.parametrize("serial", [True, False], ids=["comms-after-the-cell", "comms-while-awaiting"])
-def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(serial):
+def run_quickstart(*, serial: bool, patient: bool = True) -> dict:
+    """Every code cell of the quickstart in order, then what the kernel says of its jobs and front end."""
     kernel = KernelBrowser(quickstart_env(), serial=serial)
-    person = Person(kernel)
+    person = Person(kernel, patient=patient)
+    seen: dict = {"returned": [], "printed": [], "person": person}  # returned: cards that still asked at a cell's end
     try:
-        returned = []  # the cards of the cells that ended while their job still asked the person
         for source in code_cells():
-            returned += asked_at_the_end(run_cell(kernel, person, source))
-        probe = say(kernel, "__import__('deck_nb.notebook._frontend').notebook._frontend.KERNEL.probe")
-        mode = say(kernel, "__import__('deck_nb.notebook._frontend').notebook._frontend.waiting_mode()")
-        note = say(kernel, "__import__('deck_nb.notebook._frontend').notebook._frontend.waiting_note()")
-        jobs = say(
+            at_end, printed = run_cell(kernel, person, source)
+            seen["returned"] += asked_at_the_end(at_end)
+            seen["printed"].append(printed)
+        frontend = "__import__('deck_nb.notebook._frontend').notebook._frontend"
+        for name in ("KERNEL.probe", "waiting_mode()", "waiting_note()"):
+            seen[name] = say(kernel, f"{frontend}.{name}")
+        seen["jobs"] = say(  # a later cell reads every job the notebook made
             kernel,
             "[(n, (await j).status, [r.outcome for r in j.interactions]) for n, j in list(globals().items())"
             " if isinstance(j, __import__('deck_nb').notebook.Job) and not n.startswith('_')]",
         )
     finally:
         kernel.close()
-    assert person.asked.count("Password") == 1 and person.asked.count("Verification code") == 2, person.asked
+    seen["final"] = cards(kernel)
+    return seen
+
+
+def unfinished_reads(printed: list[str]) -> list[str]:
+    """Lines a cell printed naming a job still under way (a later cell read it before it ended)."""
+    return [line for text in printed for line in text.splitlines() if re.search(r"'(running|pending|queued)'", line)]
+
+
+@pytest.mark.parametrize("serial", [True, False], ids=["comms-after-the-cell", "comms-while-awaiting"])
+def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(serial):
+    seen = run_quickstart(serial=serial)
+    probe, mode, note = seen["KERNEL.probe"], seen["waiting_mode()"], seen["waiting_note()"]
+    returned, final, jobs = seen["returned"], seen["final"], seen["jobs"]
+    asked = seen["person"].asked
+    assert asked.count("Password") == 1 and asked.count("Verification code") == 2, asked
     if serial:
         assert (probe, mode) == ("return", "return")  # the page spoke only once the cell had ended
         assert "only once a cell ends" in note and "run the next cell" in note, note
@@ -172,8 +191,19 @@ def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(
     else:
         assert (probe, mode, note) == ("await", "await", "")  # the page spoke while the cell awaited
         assert returned == [], returned  # each cell waited for its answers
-    final = cards(kernel)
     assert not any(note and note in card for card in final)  # said only while it was true
     runs = [card for card in final if card.startswith("run ")]
     assert runs and all(re.search(r" completed \d", card) for card in runs), final
     assert "'rejected', 'accepted'" in jobs and "'interaction_required'" not in jobs, jobs  # read by later cells
+    assert unfinished_reads(seen["printed"]) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: where the cell returned, a later cell that reads a job without awaiting it (the "
+    "quickstart's `first.status`, `dn.outputs_frame(first)`) reads it unfinished if run before its card "
+    "says completed; nothing can make that cell wait first except code added to it",
+)
+def test_a_person_who_runs_the_next_cell_as_soon_as_they_answered_reads_finished_jobs():
+    seen = run_quickstart(serial=True, patient=False)
+    assert unfinished_reads(seen["printed"]) == []
