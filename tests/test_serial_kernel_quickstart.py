@@ -177,7 +177,8 @@ def unfinished_reads(printed: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("serial", [True, False], ids=["comms-after-the-cell", "comms-while-awaiting"])
-def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(serial):
+def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(serial, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the kernel starts here: whatever the notebook writes (files it fetched) stays here
     seen = run_quickstart(serial=serial)
     probe, mode, note = seen["KERNEL.probe"], seen["waiting_mode()"], seen["waiting_note()"]
     returned, final, jobs = seen["returned"], seen["final"], seen["jobs"]
@@ -204,6 +205,7 @@ def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(
     "quickstart's `first.status`, `dn.outputs_frame(first)`) reads it unfinished if run before its card "
     "says completed; nothing can make that cell wait first except code added to it",
 )
-def test_a_person_who_runs_the_next_cell_as_soon_as_they_answered_reads_finished_jobs():
+def test_a_person_who_runs_the_next_cell_as_soon_as_they_answered_reads_finished_jobs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     seen = run_quickstart(serial=True, patient=False)
     assert unfinished_reads(seen["printed"]) == []
