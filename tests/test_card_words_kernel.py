@@ -134,7 +134,7 @@ def test_where_a_cell_cannot_receive_the_form_it_returns_and_the_next_cell_reads
     form = kernel.find(dom_class="deck-nb-form")
     assert form is not None  # the form stays live under the returned cell
     _, card, _ = card_of(kernel, "connect src_sim_power")
-    assert "the next cell reads the job" in kernel.models[card]["value"]
+    assert "answer over only once a cell ends: answer the form, then run the next cell" in kernel.models[card]["value"]
     controls = kernel.models[form]["controls"]
     kernel.send(form, {"event": "submit", "values": {controls[0]["name"]: "123456"}})  # its handler submits
     kernel.execute("await conn\nprint('AFTER', conn.status, conn.result.status)")

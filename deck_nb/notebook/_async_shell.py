@@ -37,11 +37,21 @@ def waiting_mode() -> str:
     delivers the form's messages to a cell that awaits (ipykernel ≥ 7.4 in Lab/Notebook); "return":
     it cannot, so the cell returns at once and the job goes on in the background. The decision is
     ``deck_nb.notebook._frontend.waiting_mode()`` when that module exists."""
+    frontend = _frontend()
+    return "await" if frontend is None else frontend.waiting_mode()
+
+
+def returned_note() -> str:
+    """The one line a returned cell's card shows: the front end's own words (``waiting_note``)."""
+    frontend = _frontend()
+    return RETURNED_NOTE if frontend is None else frontend.waiting_note("return")
+
+
+def _frontend() -> Any:
     try:
-        frontend = importlib.import_module(f"{__package__}._frontend")
+        return importlib.import_module(f"{__package__}._frontend")
     except ModuleNotFoundError:
-        return "await"
-    return frontend.waiting_mode()
+        return None
 
 
 class _AsyncTwins:
@@ -202,7 +212,7 @@ async def follow(job: Any, deadline: Deadline) -> Any:
         while not task.done():
             if job.machine.waiting_for_person and waiting_mode() == "return":
                 if asked:
-                    job.machine.say(RETURNED_NOTE, until_answered=True)
+                    job.machine.say(returned_note(), until_answered=True)
                     return job  # the task goes on; the form's handler answers
                 asked = True
             else:

@@ -30,6 +30,7 @@ from ._prompt import in_kernel
 Mode = Literal["await", "return", "fail"]
 READY_WAIT_S = 3.0  # a front end that draws forms sends "ready" within ~0.2 s of the display (measured)
 MIN_CONCURRENT_IPYKERNEL = (7, 4)  # the first ipykernel that hands comm messages to an awaiting cell
+CELL_END_CHECK_S = 0.1  # how often a form whose page has not spoken checks whether its cell has ended
 OVERRIDE = "DECK_NB_WAITING"  # "await" / "return" / "fail": the person knows better than the probe
 
 
@@ -44,6 +45,7 @@ class _Kernel:
         self.during_cell = 0  # of those, how many arrived while the cell that showed the form ran
         self.after_cell = 0  # ... and how many only after that cell had ended while it awaited
         self.probe: Mode | None = None  # what the ready messages proved
+        self.unheard = 0  # forms whose page did not speak while their cell awaited: maybe it speaks after
 
     def hook(self) -> None:
         if self.hooked:
@@ -129,6 +131,8 @@ def waiting_mode() -> Mode:
     KERNEL.hook()
     if KERNEL.probe is not None:
         return KERNEL.probe
+    if KERNEL.unheard:
+        return "return"  # a page that speaks only once the cell ends cannot while it waits: let it end
     if allow_stdin() is False and not frontend_seen():
         return "fail"  # papermill, nbconvert, nbclient, nbval: no person is there
     if late_frontend_hint() is not None:
@@ -151,8 +155,8 @@ def headless_reason(*, waited: bool = False) -> str:
     """Why nobody can answer here, for the NoAnswer message: the client said so, or no page spoke."""
     if waited:
         return (
-            f"no front end drew its form within {READY_WAIT_S:g} s (a front end that hands messages over only "
-            "once a cell ends is recognised when the form's page speaks: then run the cell again)"
+            f"no front end drew its form within {READY_WAIT_S:g} s, while its cell waited, nor once the "
+            "cell ended (a front end that hands messages over only once a cell ends speaks then)"
         )
     return "this kernel runs headless (papermill, nbconvert, nbclient or nbval: nothing draws a form)"
 
@@ -197,6 +201,20 @@ class PageWatch:
         except TimeoutError:
             return self.arrived
         return True
+
+    async def drawn_after_cell(self, timeout: float = READY_WAIT_S) -> bool:
+        """Whether the page speaks once the cell that showed the form ends, for a page that did not while
+        the cell awaited: a front end that hands messages over only after a cell cannot. Meanwhile
+        ``waiting_mode()`` says "return", so the cell ends; then the page has ``timeout`` seconds more."""
+        if self.arrived or self.heard is None or self.shown_in_cell is None:
+            return self.arrived
+        KERNEL.unheard += 1
+        try:
+            while KERNEL.running and KERNEL.cell == self.shown_in_cell and not self.arrived:
+                await asyncio.sleep(CELL_END_CHECK_S)  # bounded by the cell, which now returns, and the job
+            return await self.drawn(timeout)
+        finally:
+            KERNEL.unheard -= 1
 
 
 def _loop() -> bool:

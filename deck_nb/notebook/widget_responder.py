@@ -33,8 +33,9 @@ class WidgetResponder(Responder):
         return self._probed(prompt, self.form, self.watch) if probe else self.form.answer()
 
     async def _probed(self, prompt: Prompt, form: InteractionForm, watch: _frontend.PageWatch) -> Any:
-        """No front end has spoken yet: give the page a few seconds to say it is drawn, else stop."""
-        if not await watch.drawn():
+        """No front end has spoken yet: give the page a few seconds to say it is drawn, while the cell
+        waits or (a front end that hands messages over only once a cell ends) once it has ended, else stop."""
+        if not await watch.drawn() and not await watch.drawn_after_cell():
             form.expire("No front end drew this form; nobody can answer it here.")
             raise NoAnswer(no_answer_text(prompt, _frontend.headless_reason(waited=True)))
         return await form.answer()
