@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from deck_nb.history._objects import settled_resource
+
 
 @dataclass(frozen=True)
 class RunRef:
@@ -27,7 +29,7 @@ def _ref(obj: Any) -> tuple[RunRef | None, Any]:
     if hasattr(obj, "spec") and hasattr(obj, "run"):  # a batch Outcome
         return _ref(obj.run) if obj.run is not None else (None, None)
     deck = getattr(obj, "_deck", None)
-    resource = getattr(obj, "resource", obj)  # a job, or the run itself
+    resource = settled_resource(obj)  # a job once settled (JobPending while it waits), or the run itself
     if resource is None:
         return None, deck
     if isinstance(resource, dict):

@@ -116,3 +116,12 @@ def username_sent(call: Any) -> str | None:
         return None
     body = getattr(call, "body", None)
     return username_in(body) if isinstance(body, dict) else None
+
+
+def settled_resource(obj: Any) -> Any:
+    """The resource of a job once it settled (``job.result``: an unfinished one raises ``JobPending``,
+    so a frame of a run still waiting for a person is an error, not an empty table); anything else
+    as it is. Duck-typed: the history sits below the notebook layer and imports nothing of it."""
+    if hasattr(obj, "machine") and hasattr(obj, "done") and hasattr(obj, "resource"):
+        return obj.result
+    return getattr(obj, "resource", obj)

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ._categories import categories
-from ._objects import KINDS, plain, resources_in
+from ._objects import KINDS, plain, resources_in, settled_resource
 from ._schema import (
     CONNECTION_COLUMNS,
     CREDENTIAL_COLUMNS,
@@ -83,10 +83,9 @@ def journal_rows(journal, name: str) -> list[tuple]:
 def _unwrap(objects: Any) -> list[Any]:
     if hasattr(objects, "to_dict") or isinstance(objects, dict):
         return [objects]
-    resource = getattr(objects, "resource", None)  # a job
-    if resource is not None:
-        return [resource]
-    return [getattr(o, "resource", o) for o in objects]
+    if hasattr(objects, "resource"):  # a job: its run once settled (JobPending while it waits)
+        return [settled_resource(objects)]
+    return [settled_resource(o) for o in objects]
 
 
 def _server_frame(name: str, objects: Any) -> pd.DataFrame:
