@@ -201,9 +201,9 @@ def test_the_quickstart_runs_to_the_end_answered_by_a_person_without_a_deadlock(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: where the cell returned, a later cell that reads a job without awaiting it (the "
-    "quickstart's `first.status`, `dn.outputs_frame(first)`) reads it unfinished if run before its card "
-    "says completed; nothing can make that cell wait first except code added to it",
+    reason="known gap: where the cell returned, a later cell that reads a job without awaiting it, run "
+    "before its card says completed, reads it unfinished: `first.status` says `running` and the frames "
+    "raise JobPending ('`await` it'); nothing can make that cell wait first except code added to it",
 )
 def test_a_person_who_runs_the_next_cell_as_soon_as_they_answered_reads_finished_jobs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
