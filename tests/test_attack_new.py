@@ -16,7 +16,6 @@ import threading
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from _storage_runs import client, completed_run
 from starlette.applications import Starlette
@@ -205,7 +204,7 @@ def _run_downloads(hostile, folder, n):
             with hostile_deck(hostile) as deck:
                 barrier.wait(5)
                 frames.append(dn.download("trun_a-b-c-d", folder, deck=deck, concurrency=4))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=one) for _ in range(n)]
@@ -295,3 +294,100 @@ def test_a_hand_broken_manifest_loses_nothing_and_overwrites_no_other_file(hosti
     assert frame["error"].isna().all()
     assert tree(tmp_path) == sorted(["deck_files", *(f"deck_files/{n}" for n in os.listdir(folder))])
     assert (folder / "mine.txt").read_bytes() == b"mine", "a manifest entry naming another file overwrote it"
+
+
+# --- 1. secrets after a whole session: connect, MFA, run, download, record, replay ------------------
+
+PASSWORD = "ATTACK-pw-" + os.urandom(4).hex()
+
+
+def _session(deck, files_dir: Path, replaying: bool = False) -> tuple[list[str], list[str]]:
+    """One analyst's session; returns (texts, paths of files written) to scan."""
+    texts: list[str] = []
+    conn = dn.connect("src_sim_power", "ada", PASSWORD, respond={"code": "123456"}, deck=deck).wait(30)
+    run = dn.run_task("task_sim_bills", conn, input={"months": 2}, respond={"code": "123456"}, deck=deck).wait(30)
+    assert run.ok, run
+    frame = dn.download(run, files_dir, deck=deck, progress=False)
+    assert len(frame) == 2 and (replaying or frame["error"].isna().all()), frame["error"].tolist()
+    items = list(deck.task_runs.files(run.id))
+    item = deck.storage.retrieve(items[0].id)
+    texts += [repr(conn), conn._repr_html_(), repr(run), run._repr_html_(), repr(conn.resource), repr(run.resource)]
+    texts += [repr(item), str(item), repr(items), frame.to_csv(), frame._repr_html_(), repr(frame)]
+    texts += [dn.extractions(run, deck=deck).to_csv(), dn.outputs_frame(run).to_csv()]
+    try:
+        dn.connect("src_sim_power", "ada", "wrong-" + PASSWORD, respond={"code": "000000"}, deck=deck).wait(30)
+    except dn.DeckError as exc:
+        texts.append(str(exc) + repr(exc))
+    batch = dn.run_many_sync(
+        [dn.Pull("src_sim_power", "bob", PASSWORD, task_id="task_sim_bills", input={"months": 1})],
+        respond={"code": "123456"}, deck=deck,
+    )  # fmt: skip
+    texts += [repr(batch), batch.frame.to_csv(), batch.download(files_dir / "batch").to_csv()]
+    return texts, [str(p) for p in files_dir.rglob("*") if p.is_file() and not p.name.endswith(".pdf")]
+
+
+def _scan(texts: list[str], api_key: str) -> list[str]:
+    from test_secrets_audit import NOISE
+
+    found = []
+    for text in texts:
+        quiet = NOISE.sub("", text)
+        for needle in (PASSWORD, api_key, "signature=", "expires=", "tk_", "/_files/"):
+            if needle in text:
+                found.append(f"{needle!r} in {text[max(0, text.find(needle) - 80) : text.find(needle) + 80]!r}")
+        if "123456" in quiet:
+            found.append(f"the code in {quiet[max(0, quiet.find('123456') - 80) : quiet.find('123456') + 40]!r}")
+    return found
+
+
+@pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
+def test_no_secret_in_any_output_of_a_recorded_and_replayed_session(sim, tmp_path, caplog):
+    from deck_nb.history import History, Journal
+
+    caplog.set_level(logging.DEBUG)
+    recording = tmp_path / "session.deckrec"
+    outputs: list[str] = []
+    for phase in ("record", "replay"):
+        journal = Journal(tmp_path / f"{phase}.sqlite")
+        if phase == "record":
+            ctx, deck = dn.record(recording), dn.Deck(api_key=sim.api_key, base_url=sim.base_url, observers=[journal])
+        else:
+            ctx, deck = dn.replay(recording), None
+        with ctx:
+            deck = deck or dn.Deck(observers=[journal])
+            with deck:
+                texts, files = _session(deck, tmp_path / f"{phase}_files", phase == "replay")
+        history = History([journal])
+        for name in ("runs", "connections", "credentials", "sessions", "interactions", "errors", "events", "files"):
+            texts.append(history.frame(name).to_csv())
+        texts += [repr(history), history.summary().to_csv(), history.extractions.to_csv()]
+        texts += [Path(f).read_bytes().decode("latin-1") for f in files]  # the manifests
+        texts.append(b"".join(p.read_bytes() for p in tmp_path.glob(f"{phase}.sqlite*")).decode("latin-1"))
+        outputs += texts
+    outputs += [recording.read_text(), caplog.text]
+    assert "123456" not in recording.read_text()
+    assert _scan(outputs, sim.api_key) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="dn.download's signed-URL fetches bypass the recording seam (signed_url_client builds its "
+    "deadline_client without wrap=): a recording holds no download exchange, and under replay dn.download "
+    "goes to the network for the recorded URL (placeholder: ConnectError rows) instead of answering the "
+    "recorded size/sha256 (docs/ci.md: 'Downloads from signed URLs are kept as size and sha256'; "
+    "'nothing goes to the network')",
+)
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
+def test_dn_download_is_recorded_and_replays_without_the_network(sim, tmp_path):
+    from record_helpers import no_network
+
+    recording = tmp_path / "bills.deckrec"
+    with dn.record(recording, files="full"), client(sim) as deck:
+        run = completed_run(deck, sim, months=2)
+        first = dn.download(run, tmp_path / "live", deck=deck, progress=False)
+    assert first["fetched"].all()
+    assert '"file"' in recording.read_text(), "the recording holds no downloaded file"
+    with no_network(), dn.replay(recording), dn.Deck() as deck:
+        again = dn.download(run.id, tmp_path / "replayed", deck=deck, progress=False)
+    assert again["error"].isna().all(), again["error"].tolist()
+    assert list(again["sha256"]) == list(first["sha256"])
