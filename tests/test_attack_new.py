@@ -377,7 +377,6 @@ def test_no_secret_in_any_output_of_a_recorded_and_replayed_session(sim, tmp_pat
     "recorded size/sha256 (docs/ci.md: 'Downloads from signed URLs are kept as size and sha256'; "
     "'nothing goes to the network')",
 )
-@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
 def test_dn_download_is_recorded_and_replays_without_the_network(sim, tmp_path):
     from record_helpers import no_network
 
