@@ -390,3 +390,105 @@ def test_dn_download_is_recorded_and_replays_without_the_network(sim, tmp_path):
         again = dn.download(run.id, tmp_path / "replayed", deck=deck, progress=False)
     assert again["error"].isna().all(), again["error"].tolist()
     assert list(again["sha256"]) == list(first["sha256"])
+
+
+# --- 3. replay of recordings edited by hand ---------------------------------------------------------
+
+
+@pytest.fixture
+def session_recording(sim, tmp_path):
+    """A notebook-level session recorded on the real clock: connect with MFA, a bills run."""
+    path = tmp_path / "s.deckrec"
+    with dn.record(path), dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        conn = dn.connect("src_sim_power", "ada", PASSWORD, respond={"code": "123456"}, deck=deck).wait(30)
+        run = dn.run_task("task_sim_bills", conn, input={"months": 1}, respond={"code": "123456"}, deck=deck).wait(30)
+        assert run.ok
+    return path
+
+
+def _replay_session(path: Path):
+    with dn.replay(path), dn.Deck() as deck:
+        conn = dn.connect("src_sim_power", "ada", "anything", respond={"code": "999999"}, deck=deck).wait(30)
+        return dn.run_task("task_sim_bills", conn, input={"months": 1}, respond={"code": "1"}, deck=deck).wait(30)
+
+
+def _check(path: Path, capsys) -> tuple[int, str]:
+    from deck_nb.cli import main
+
+    code = main(["recording", "check", str(path)])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+EDITS = {
+    "line_deleted": lambda lines: [*lines[:3], *lines[4:]],
+    "line_duplicated": lambda lines: [*lines[:3], lines[3], *lines[3:]],
+    "binary_junk": lambda lines: [*lines[:2], "\x00\xff\xfe junk \x01", *lines[2:]],
+    "empty": lambda lines: [],
+    "header_only": lambda lines: lines[:1],
+}
+
+
+@pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_a_hand_edited_recording_is_refused_or_replays_bounded_with_a_clear_error(
+    edit, session_recording, capsys, tmp_path
+):
+    from deck_nb.recording import RecordingError, ReplayMiss
+
+    lines = session_recording.read_text().splitlines()
+    edited = EDITS[edit](lines)
+    session_recording.write_text("\n".join(edited) + ("\n" if edited else ""))
+    code, said = _check(session_recording, capsys)
+    assert code != 0, (edit, said)
+    assert "Traceback" not in said and said.strip()
+    started = time.monotonic()
+    try:
+        run = _replay_session(session_recording)
+    except (RecordingError, ReplayMiss, dn.DeckError) as exc:
+        assert str(exc).strip() and "Traceback" not in str(exc)
+        text = str(exc)
+        assert "line" in text or "recorded" in text or "status" in text, text
+    else:
+        raise AssertionError(f"{edit}: a broken recording replayed as if whole: {run!r}")
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
+def test_replay_asked_something_never_recorded_fails_that_call_and_recording_over_a_file_is_refused(
+    session_recording,
+):
+    from deck_nb.recording import RecordingError, ReplayMiss
+
+    before = session_recording.read_bytes()
+    with pytest.raises(RecordingError, match="overwrite=True"), dn.record(session_recording):
+        pass
+    assert session_recording.read_bytes() == before
+    with dn.replay(session_recording), dn.Deck() as deck:
+        with pytest.raises(ReplayMiss, match="task_sim_statements"):
+            deck.tasks.retrieve("task_sim_statements")
+        conn = dn.connect("src_sim_power", "ada", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert conn.ok  # the miss lost nothing: the recorded session still replays after it
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a run whose polls answer a status deck_nb does not know ('c0mpleted': a hand edit, or a status "
+    "Deck adds later) keeps the job at `running` until its wait times out, and the WaitTimeout and card say "
+    "'last seen `running`' although deck.task_runs.retrieve says 'c0mpleted'; expected the job to show "
+    "the status Deck answered (permissive models) and the message to name it",
+)
+@pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
+def test_a_status_deck_nb_does_not_know_is_shown_as_answered_not_as_running(session_recording):
+    text = session_recording.read_text()
+    session_recording.write_text(text.replace('"status": "completed"', '"status": "c0mpleted"'))
+    with dn.replay(session_recording), dn.Deck() as deck:
+        conn = dn.connect("src_sim_power", "ada", "anything", respond={"code": "1"}, deck=deck).wait(30)
+        job = dn.run_task("task_sim_bills", conn, input={"months": 1}, respond={"code": "1"}, deck=deck)
+        try:
+            job.wait(30)
+            said = repr(job)
+        except dn.DeckError as exc:
+            said = str(exc)
+        assert deck.task_runs.retrieve(job.id).status == "c0mpleted"
+        assert job.status == "c0mpleted" and "running" not in said, said
