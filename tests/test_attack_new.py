@@ -492,3 +492,118 @@ def test_a_status_deck_nb_does_not_know_is_shown_as_answered_not_as_running(sess
             said = str(exc)
         assert deck.task_runs.retrieve(job.id).status == "c0mpleted"
         assert job.status == "c0mpleted" and "running" not in said, said
+
+
+# --- 4. the job machine: hostile responders, interrupts, loops ------------------------------------
+
+FASTSIM = pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.01, rate_limit="off")
+
+
+def _deck(sim, **options):
+    return dn.Deck(api_key=sim.api_key, base_url=sim.base_url, **options)
+
+
+class Flaky:
+    """A responder callable that misbehaves ``bad`` times, then answers the code."""
+
+    def __init__(self, bad):
+        self.bad, self.calls = list(bad), 0
+
+    def __call__(self, interaction):
+        self.calls += 1
+        if self.bad:
+            b = self.bad.pop(0)
+            if isinstance(b, BaseException):
+                raise b
+            return b
+        return {f.name: "123456" for f in interaction.fields}
+
+
+BAD_ANSWERS = {
+    "raises": ZeroDivisionError("responder bug"),
+    "none": None,
+    "wrong_field": {"cod": "123456"},
+    "list": ["123456"],
+    "huge": {"code": "7" * 200_000},
+}
+
+
+@FASTSIM
+@pytest.mark.parametrize("bad", list(BAD_ANSWERS))
+def test_a_responder_that_raises_or_returns_garbage_gives_a_clear_error_and_the_job_resumes(bad, sim, caplog):
+    caplog.set_level(logging.DEBUG)
+    responder = Flaky([BAD_ANSWERS[bad]])
+    with _deck(sim) as deck:
+        job = dn.connect("src_sim_power", "ada", PASSWORD, respond=responder, deck=deck)
+        started = time.monotonic()
+        try:
+            job.wait(20)
+            first = None
+        except Exception as exc:
+            first = exc
+        assert time.monotonic() - started < 20
+        if first is not None:
+            said = str(first)
+            assert said.strip() and "7" * 1000 not in said and "123456" not in said, said[:300]
+            job.wait(20)  # nothing lost: the same job resumes and the next answer is taken
+        assert job.ok, job
+    assert "7" * 1000 not in caplog.text
+
+
+@FASTSIM
+def test_an_interrupt_mid_wait_then_wait_again_resumes_the_same_job(sim):
+    responder = Flaky([KeyboardInterrupt()])
+    with _deck(sim) as deck:
+        job = dn.connect("src_sim_power", "ada", PASSWORD, respond=responder, deck=deck)
+        with pytest.raises(KeyboardInterrupt):
+            job.wait(20)
+        job_id = job.id
+        job.wait(20)
+        assert job.ok and job.id == job_id and responder.calls == 2
+        assert len(list(deck.connections.list())) == 1  # one connection, not a second login
+
+
+@FASTSIM
+def test_await_job_twice_at_once_and_in_another_event_loop(sim):
+    with _deck(sim) as deck:
+        calls = []
+
+        def answer(interaction):
+            calls.append(interaction.type)
+            return {"code": "123456"}
+
+        async def both():
+            job = dn.connect("src_sim_power", "ada", PASSWORD, respond=answer, deck=deck)
+            a, b = await asyncio.wait_for(asyncio.gather(job, job), 30)
+            return job, a, b
+
+        job, a, b = asyncio.run(both())
+        assert job.ok and a is b and calls == ["mfa"]  # one answer submitted, not two
+
+        async def start():
+            return dn.run_task("task_sim_bills", job, input={"months": 1}, respond=answer, deck=deck)
+
+        run = asyncio.run(start())  # started in one loop ...
+
+        async def finish():
+            return await asyncio.wait_for(run, 30)
+
+        asyncio.run(finish())  # ... awaited in another
+        assert run.ok, run
+
+
+@FASTSIM
+def test_run_task_on_a_login_that_failed_says_so_at_once(sim):
+    with _deck(sim) as deck:
+        conn = dn.connect("src_sim_power", "ada", "pass_bad", respond={"code": "000000"}, deck=deck)
+        try:
+            conn.wait(20)
+        except dn.DeckError:
+            pass
+        assert conn.done and not conn.ok
+        started = time.monotonic()
+        with pytest.raises(dn.DeckError) as caught:  # at once, or on the first wait
+            dn.run_task("task_sim_bills", conn, input={"months": 1}, respond={"code": "123456"}, deck=deck).wait(20)
+        assert time.monotonic() - started < 10
+        said = str(caught.value)
+        assert "pass_bad" not in said and ("connected" in said or "password" in said), said
