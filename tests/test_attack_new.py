@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from _storage_runs import client, completed_run
 from starlette.applications import Starlette
@@ -607,3 +608,103 @@ def test_run_task_on_a_login_that_failed_says_so_at_once(sim):
         assert time.monotonic() - started < 10
         said = str(caught.value)
         assert "pass_bad" not in said and ("connected" in said or "password" in said), said
+
+
+# --- 5. frames: concat across APIs, empty histories, parquet, encrypted payloads -------------------
+
+
+def _history_of(sim, tmp_path, api: str, name: str):
+    from deck_nb.history import History, Journal
+
+    journal = Journal(tmp_path / f"{name}.sqlite")
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url, api=api, observers=[journal]) as deck:
+        conn = dn.connect("src_sim_power", name, "pass_good", respond={"code": "123456"}, deck=deck).wait(30)
+        run = dn.run_task("task_sim_bills", conn, input={"months": 2}, respond={"code": "123456"}, deck=deck)
+        run.wait(30)
+        dn.download(run, tmp_path / f"{name}_files", deck=deck, progress=False)
+        bad = dn.connect("src_sim_power", name, "pass_bad", respond={"code": "000000"}, deck=deck)
+        try:  # the seed API refuses the login; the current one stores it and its first run fails
+            bad.wait(30)
+            dn.run_task("task_sim_bills", bad, input={"months": 1}, respond={"code": "000000"}, deck=deck).wait(30)
+        except dn.DeckError:
+            pass
+    return History([journal]), run
+
+
+FRAMES = ("runs", "connections", "credentials", "sessions", "interactions", "errors", "events", "files")
+
+
+@FASTSIM
+def test_every_frame_of_a_history_and_of_an_empty_one_round_trips_parquet_and_concats(sim, tmp_path):
+    from deck_nb.history import History, Journal
+
+    seed, _ = _history_of(sim, tmp_path, "connections", "ada")
+    empty = History([Journal(tmp_path / "empty.sqlite")])
+    for name in FRAMES:
+        a, e = seed.frame(name), empty.frame(name)
+        assert list(a.columns) == list(e.columns), name
+        assert dict(a.dtypes.astype(str)) == dict(e.dtypes.astype(str)), name  # an empty frame is typed alike
+        if name != "errors":  # see the strict xfail below
+            both = pd.concat([a, e, a], ignore_index=True)
+            assert dict(both.dtypes.astype(str)) == dict(a.dtypes.astype(str)), name
+        for frame in (a, e):
+            frame.to_parquet(tmp_path / f"{name}.parquet")
+            back = pd.read_parquet(tmp_path / f"{name}.parquet")
+            assert dict(back.dtypes.astype(str)) == dict(frame.dtypes.astype(str)), name
+    for frame in (seed.extractions, seed.summary(), empty.extractions, empty.summary()):
+        frame.to_parquet(tmp_path / "x.parquet")
+        assert dict(pd.read_parquet(tmp_path / "x.parquet").dtypes.astype(str)) == dict(frame.dtypes.astype(str))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="history/_categories.ERROR_CODES lacks codes the specs document (connection_not_connected, "
+    "connection_not_found, credential_not_found, session_not_found, task_not_found, "
+    "task_run_not_cancelable, idempotency_key_error): a history that saw one (a run on a failed seed "
+    "login) has extra categories, so pd.concat with another history's or an empty history's errors "
+    "frame turns `code` from category to object, against _categories' promise",
+)
+@pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
+def test_errors_frames_of_histories_of_both_apis_concat_keeping_the_code_category(sim, tmp_path):
+    from deck_nb.history import History, Journal
+
+    seed, _ = _history_of(sim, tmp_path, "connections", "ada")
+    current, _ = _history_of(sim, tmp_path, "credentials", "bob")
+    empty = History([Journal(tmp_path / "empty.sqlite")])
+    for name in FRAMES:
+        a, b, e = seed.frame(name), current.frame(name), empty.frame(name)
+        both = pd.concat([a, b, e], ignore_index=True)
+        assert len(both) == len(a) + len(b)
+        for column in both.columns:
+            if str(a[column].dtype) == str(b[column].dtype) == str(e[column].dtype):
+                assert str(both[column].dtype) == str(a[column].dtype), (name, column)
+    assert "connection_not_connected" in set(seed.errors["code"].dropna())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an encrypted run's output (an enc_ string) makes dn.outputs_frame answer an empty frame without "
+    "a word: the analyst cannot tell 'no bills' from 'encrypted'; expected a clear error or warning naming "
+    "the encryption (or a row per run saying so)",
+)
+@FASTSIM
+def test_outputs_frame_of_an_encrypted_run_says_it_is_encrypted(sim, tmp_path):
+    import warnings
+
+    sim.storage(encryption=True)
+    with dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        conn = dn.connect("src_sim_power", "ada", "pass_good", respond={"code": "123456"}, deck=deck).wait(30)
+        run = dn.run_task("task_sim_bills", conn, input={"months": 2}, deck=deck).wait(30)
+        assert run.ok and str(run.resource.output).startswith("enc_")
+        texts = [repr(run), run._repr_html_(), dn.runs_frame([run]).to_csv()]
+        extractions = dn.extractions(run, deck=deck)
+        assert len(extractions) == 2 and extractions["total_due"].notna().all()  # extractions stay plain
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                frame = dn.outputs_frame(run)
+                said = " ".join(str(w.message) for w in caught) + frame.to_csv()
+            except (dn.DeckError, ValueError) as exc:
+                said = str(exc)
+        assert all(str(run.resource.output) not in t for t in texts)  # no ciphertext dumped on a card
+        assert "encrypt" in said.lower(), said
