@@ -782,3 +782,47 @@ def test_a_batch_that_interleaves_differently_at_replay_replays_each_pull_as_rec
 
     assert all(o.ok for o in replayed), [o for o in replayed]
     assert bills(replayed) == bills(recorded) == {"ada": 1, "bob": 2, "carl": 3}
+
+
+# --- 4b. a papermill-like kernel (allow_stdin false, no page) with an explicit widget responder ------
+
+
+@pytest.mark.deck_simulator(api="connections", clock="real", time_scale=0.05, rate_limit="off")
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "await dn.connect('src_sim_power', 'ada', '{pw}', respond='widget')",
+        pytest.param(
+            "dn.connect('src_sim_power', 'ada', '{pw}', respond=__import__('deck_nb.notebook.widget_responder')"
+            ".notebook.widget_responder.WidgetResponder()).wait(60)",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="job.wait() in a headless kernel (papermill: allow_stdin false, no page) with a widget "
+                "responder says NeedsAwait 'use `await job`', advice that cannot work there (nobody will "
+                "click); expected the NoAnswer every other headless path gives, naming respond=, "
+                "DECK_NB_RESPONDER and DECK_NB_REPLAY",
+            ),
+        ),
+        "(await dn.run_many([dn.Pull('src_sim_power', 'ada', '{pw}', task_id='task_sim_bills')],"
+        " respond='widget'))[0].error",
+    ],
+    ids=["await", "sync-wait", "batch"],
+)
+def test_a_headless_kernel_with_a_widget_responder_fails_fast_naming_the_ways_out(cell, sim):
+    from kernel_driver import KernelBrowser
+
+    env = {"DECK_API_KEY": sim.api_key, "DECK_BASE_URL": sim.base_url, "DECK_NB_RESPONDER": ""}
+    kernel = KernelBrowser(env)
+    try:
+        started = time.monotonic()
+        code = "import deck_nb as dn\nr = " + cell.format(pw=PASSWORD) + "\nprint('CELL-END', r)"
+        kernel.kc.execute(code, allow_stdin=False)
+        kernel.pump(lambda k: k.errors or "CELL-END" in k.printed(), timeout=60)
+        elapsed = time.monotonic() - started
+        said = "\\n".join(kernel.errors) + kernel.printed()
+        assert elapsed < 15, elapsed
+        assert "NoAnswer" in said or "no_answer" in said.lower() or "nobody" in said.lower(), said[-2000:]
+        assert "respond=" in said and "DECK_NB_RESPONDER" in said, said[-2000:]
+        assert PASSWORD not in said and kernel.find(dom_class="deck-nb-form") is None
+    finally:
+        kernel.close()
