@@ -906,3 +906,96 @@ def test_download_frames_concat_and_round_trip_parquet_keeping_the_result_catego
     assert str(both["result"].dtype) == "category"
     empty.to_parquet(tmp_path / "e.parquet")
     assert str(pd.read_parquet(tmp_path / "e.parquet")["result"].dtype) == "category"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "missing_folder",
+        "a_directory",
+        pytest.param(
+            "a_directory_overwrite",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="dn.record(<a directory>, overwrite=True) starts, lets the whole session run (MFA "
+                "typed, runs paid for) and only fails when saving at the end (IsADirectoryError): the "
+                "session's recording is lost; expected a RecordingError at dn.record naming the path",
+            ),
+        ),
+    ],
+)
+def test_recording_to_a_path_that_cannot_be_written_says_so_before_the_session_not_after(where, sim, tmp_path):
+    from deck_nb.recording import RecordingError
+
+    path = tmp_path / "nope" / "s.deckrec" if where == "missing_folder" else tmp_path
+    calls = []
+    try:
+        with (
+            dn.record(path, overwrite=where.endswith("overwrite")),
+            dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck,
+        ):
+            calls.append(deck.test())  # the session an analyst would lose (MFA typed, a run paid for)
+    except (RecordingError, OSError) as exc:
+        said = str(exc)
+    else:
+        said = ""
+    if where == "missing_folder" and said == "":
+        assert path.is_file()  # the folder was made: fine
+        return
+    assert said and str(path.name) in said, said
+    assert calls == [], "the session ran, then its recording could not be saved: the session is lost"
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        "missing",
+        pytest.param(
+            "directory",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="`deck-nb recording check <a directory>` dies with an IsADirectoryError traceback; "
+                "expected one line saying it is not a recording file and a non-zero exit",
+            ),
+        ),
+        "junk",
+    ],
+)
+def test_recording_check_on_what_is_not_a_recording_exits_non_zero_in_one_line(what, tmp_path, capsys):
+    path = {"missing": tmp_path / "none.deckrec", "directory": tmp_path, "junk": tmp_path / "junk.deckrec"}[what]
+    if what == "junk":
+        path.write_bytes(os.urandom(3000))
+    code, said = _check(path, capsys)
+    assert code not in (0, None) and said.strip() and "Traceback" not in said, said
+
+
+@FASTSIM
+def test_await_cancelled_mid_wait_then_awaited_again_resumes_without_a_second_login(sim):
+    asked = []
+
+    async def slow_person(interaction):
+        asked.append(interaction.type)
+        if len(asked) == 1:
+            await asyncio.sleep(3600)  # the analyst walks away; the cell is interrupted
+        return {"code": "123456"}
+
+    async def go(deck):
+        job = dn.connect("src_sim_power", "ada", PASSWORD, respond=slow_person, deck=deck)
+        waiting = asyncio.ensure_future(_awaited(job))
+        for _ in range(200):
+            if asked:
+                break
+            await asyncio.sleep(0.05)
+        waiting.cancel()  # what Jupyter's interrupt does to an awaiting cell
+        with pytest.raises((asyncio.CancelledError, KeyboardInterrupt)):
+            await waiting
+        await asyncio.wait_for(_awaited(job), 30)
+        return job
+
+    async def _awaited(job):
+        return await job
+
+    with _deck(sim) as deck:
+        job = asyncio.run(go(deck))
+        assert job.ok and asked == ["mfa", "mfa"]
+        assert len(list(deck.connections.list())) == 1
