@@ -999,3 +999,12 @@ def test_await_cancelled_mid_wait_then_awaited_again_resumes_without_a_second_lo
         job = asyncio.run(go(deck))
         assert job.ok and asked == ["mfa", "mfa"]
         assert len(list(deck.connections.list())) == 1
+
+
+def test_a_download_into_a_path_that_is_a_file_is_refused_plainly_before_anything_is_fetched(hostile, tmp_path):
+    target = tmp_path / "deck_files"
+    target.write_bytes(b"not a folder")
+    with hostile_deck(hostile) as deck, pytest.raises((ValueError, OSError, dn.DeckError)) as caught:
+        dn.download("trun_a", target, deck=deck)
+    assert "deck_files" in str(caught.value) and hostile.hits == {}
+    assert target.read_bytes() == b"not a folder"
