@@ -367,12 +367,13 @@ print(retried.ok, retried_run.status)
     md("""
 ## Lockout: too many wrong codes → `auth_invalid`
 On the original API the connection itself ends `invalid`; on the current API the run that logs in
-fails, and the credential turns `invalid`.
+fails, and the credential turns `invalid`. (A single wrong value is sent once: asked again, the
+responder stops rather than lock the account. Three wrong tries have to be given as a list.)
 """),
     code(
         IGNORE,
         """
-locked = await dn.connect("src_sim_power", username=username, password="pass_good", respond={"code": "000000"})
+locked = await dn.connect("src_sim_power", username=username, password="pass_good", respond={"code": ["000000"] * 3})
 failed = locked if api == "connections" else await dn.run_task("task_sim_bills", locked)
 """,
     ),

@@ -130,4 +130,4 @@ def test_a_wrong_password_is_said_once(sim):
         run = dn.run_task("task_sim_bills", bad, respond={"code": "123456"}, deck=deck).wait(20)
     for words in (run.card.text(), bad.card.text()):
         assert words.count("rejected") == 1, words
-    assert run.card.text().count("fix it with deck.credentials.update(id, password=...)") == 1
+    assert run.card.text().count("fix it with deck.credentials.update(id, password=getpass.getpass())") == 1

@@ -66,4 +66,4 @@ def test_current_api_lockout_and_wrong_password_each_say_one_true_sentence(deck)
     bad = dn.connect("src_sim_power", username="bob", password="pass_bad").wait()
     run = dn.run_task("task_sim_bills", bad, respond=wrong_codes).wait()
     assert run.status == "failed"
-    assert_wrong_password(run, "deck.credentials.update(id, password=...)")
+    assert_wrong_password(run, "deck.credentials.update(id, password=getpass.getpass())")

@@ -57,12 +57,21 @@ def test_wrong_code_is_retried_with_the_new_prompt_and_attempts_left(deck):
 
 
 def test_lockout_after_three_wrong_codes(deck):
-    job = dn.connect("src_sim_power", "ada", "pw", respond={"code": "000000"}, deck=deck).wait(20)
+    job = dn.connect("src_sim_power", "ada", "pw", respond={"code": ["000000"] * 3}, deck=deck).wait(20)
     assert job.status == "invalid" and not job.ok
     assert outcomes(job) == [("mfa", "rejected")] * 3
     with pytest.raises(JobFailed) as info:
         job.raise_for_status()
     assert info.value.errors[0].code == "auth_invalid" and "auth_invalid" in str(info.value)
+
+
+def test_a_single_wrong_code_is_sent_once_and_asked_again_stops_before_a_lockout(deck):
+    job = dn.connect("src_sim_power", "bob", "pw", respond={"code": "000000"}, deck=deck)
+    with pytest.raises(NoAnswer, match=r"asks for code again: the source refused the answer given") as info:
+        job.wait(20)
+    assert "could lock the account" in str(info.value) and "000000" not in str(info.value)
+    assert outcomes(job) == [("mfa", "rejected"), ("mfa", "pending")]  # one wrong try, not three
+    assert job.status == "interaction_required"  # the account is not locked
 
 
 def test_user_locked_fails_on_the_first_wrong_answer(deck):
@@ -97,7 +106,7 @@ def test_step_up_mfa_during_a_run_and_lockout_keeps_the_connection(deck):
     assert conn.ok and conn.interactions == []
     good = dn.run_task("task_sim_usage", conn, {"days": 3}, respond={"code": "123456"}, deck=deck).wait(20)
     assert good.ok and len(good.output["usage"]) == 3 and outcomes(good) == [("mfa", "accepted")]
-    bad = dn.run_task("task_sim_usage", conn, respond={"code": "000000"}, deck=deck).wait(20)
+    bad = dn.run_task("task_sim_usage", conn, respond={"code": ["000000"] * 3}, deck=deck).wait(20)
     assert bad.status == "failed" and bad.errors[0].code == "auth_invalid"
     assert conn.refresh().status == "connected"
 

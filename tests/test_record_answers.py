@@ -71,6 +71,12 @@ def test_a_client_replaying_its_own_recording_is_answered_and_a_live_one_is_refu
         conn = dn.connect("src_sim_power", username="ada", password="pw_own_1", deck=replaying)
         run = dn.run_task("task_sim_usage", conn, {"days": 2}, deck=replaying).wait(60)
         assert run.status == "completed" and isinstance(run.responder, ReplayResponder)
+    # answered by code when it was recorded: DECK_NB_RESPONDER=simulator replays it too, never asking
+    # the recording a GET /v2/test it does not hold
+    with no_network(), dn.Deck(replay=path) as replaying:
+        conn = dn.connect("src_sim_power", username="ada", password="pw_own_1", respond="simulator", deck=replaying)
+        again = dn.run_task("task_sim_usage", conn, {"days": 2}, deck=replaying).wait(60)
+        assert again.status == "completed"
     live = dn.Deck(api_key=deck_simulator.api_key, base_url=deck_simulator.base_url)
     with live, pytest.raises(DeckError, match="only answers a session replayed"):
         ReplayResponder().check(live)

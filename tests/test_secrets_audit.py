@@ -70,7 +70,7 @@ def test_no_secret_leaks_from_any_flow(sim, tmp_path, caplog):
             "passphrase": PASSPHRASE,
         },
     ).wait(20)
-    locked = dn.connect("src_sim_power", USERNAME, PASSWORD, respond={"code": "000000"}, deck=deck).wait(20)
+    locked = dn.connect("src_sim_power", USERNAME, PASSWORD, respond={"code": ["000000"] * 3}, deck=deck).wait(20)
     texts += [
         repr(power),
         power._repr_html_(),

@@ -51,7 +51,7 @@ CLASS_HINTS = {
     "JobFailed": "The job ended in a failure status: `.errors` has Deck's details; fix the cause, then start "
     "a new one.",
     "NeedsAwait": "In a notebook, write `await job` (or pass respond=... for a headless answer).",
-    "NoAnswer": "Give the responder a value for every required field.",
+    "NoAnswer": "Answer it one of the ways the message names (a required field left empty counts as no answer).",
     "InteractionFormError": "Correct the field named above, then submit again.",
 }
 DEFAULT_HINT = "The message above names the problem."
@@ -138,7 +138,9 @@ def _user_line(error: BaseException) -> str | None:
     return f"raised at line {line} of your cell" if line else None
 
 
-FIX_CREDENTIAL = "fix it with deck.credentials.update(id, password=...)"
+FIX_CREDENTIAL = (
+    "fix it with deck.credentials.update(id, password=getpass.getpass()) (typed at a prompt, never in a cell)"
+)
 FIX_CONNECTION = "connect again with the right password"
 
 

@@ -156,7 +156,8 @@ async def run_many(
             credential = first.run.run.credential_id if first.run.run is not None else "its credential"
             why = (
                 f"the login of credential {credential} was refused by an earlier run of this batch "
-                "(auth_invalid) — fix it with deck.credentials.update(id, password=...) and run these again"
+                "(auth_invalid) — fix it with deck.credentials.update(id, password=getpass.getpass()) "
+                "(typed at a prompt, never in a cell) and run these again"
             )
             for outcome in rest:
                 not_run(outcome, why, "auth_invalid")

@@ -33,11 +33,15 @@ def _fill(interaction: Interaction, value_for: Callable[[Field], Any]) -> dict[s
 
 class DictResponder(Responder):
     """Answers by field name. A value may be a callable ``(field) -> value``, or a list of successive
-    answers (one per attempt: ``{"code": ["000000", "123456"]}`` shows a retry)."""
+    answers (one per attempt: ``{"code": ["000000", "123456"]}`` shows a retry). A single value is
+    one attempt: asked again for that field on the same run or connection (the source refused it),
+    it stops with ``NoAnswer`` instead of sending the refused value again — that is how real
+    accounts get locked."""
 
     def __init__(self, answers: Mapping[str, Any]) -> None:
         self._answers = dict(answers)
         self._used: dict[str, int] = {}
+        self._sent: set[tuple[str, str]] = set()  # (resource, field) answered with a single value
 
     def __repr__(self) -> str:  # names only: the values may be secrets
         return f"<DictResponder for {', '.join(self._answers) or 'nothing'}>"
@@ -53,8 +57,24 @@ class DictResponder(Responder):
         return value(f) if callable(value) else value
 
     def answer(self, prompt: Prompt) -> dict[str, Any]:
-        """The inputs for the prompt's fields; a required field without a value is ``NoAnswer``."""
-        return _fill(prompt.interaction, self._value)
+        """The inputs for the prompt's fields; a required field without a value is ``NoAnswer``, and
+        so is a field asked again where this responder has only one value for it."""
+        single = [f.name for f in prompt.interaction.fields if f.name in self._answers and self._single(f.name)]
+        again = [name for name in single if (prompt.resource_id, name) in self._sent]
+        if again and prompt.resource_id:
+            subject = prompt.title.removesuffix(" needs input") or prompt.kind.replace("_", " ")
+            raise NoAnswer(
+                f"{subject} asks for {', '.join(again)} again: the source refused the answer given, and this "
+                f"responder has no other (sending it again could lock the account); give a list of answers, "
+                f'one per attempt (e.g. respond={{"{again[0]}": ["first", "second"]}}), a callable, or answer in a form'
+            )
+        inputs = _fill(prompt.interaction, self._value)
+        self._sent.update((prompt.resource_id, name) for name in single if prompt.resource_id)
+        return inputs
+
+    def _single(self, name: str) -> bool:
+        value = self._answers[name]
+        return not isinstance(value, list | tuple) and not callable(value)
 
 
 class CallableResponder(Responder):
@@ -135,7 +155,7 @@ class SimulatorResponder(Responder):
 
     def check(self, deck: Any) -> None:
         """Refuse (``DeckError``) unless ``deck`` talks to the simulator."""
-        if id(deck) in self.checked:
+        if id(deck) in self.checked or replaying(deck):  # a replay sends nothing to any source
             return
         environment = deck.test().get("environment") if hasattr(deck, "test") else None
         if environment != "simulator":
