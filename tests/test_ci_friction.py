@@ -113,8 +113,10 @@ def test_on_a_real_clock_a_job_finishes_and_a_timeout_gives_no_clock_hint(deck_s
 def test_a_run_that_inherits_its_connections_responder_says_so_on_its_card(deck_simulator):
     power = dn.connect("src_sim_power", "ada", "pw", respond={"code": "123456"}).wait(5)
     inherited = dn.run_task("task_sim_bills", power, {"months": 1}).wait(20)
-    said = "its questions go to connect src_sim_power's responder (respond= to change)"
+    said = "answered by connect src_sim_power's responder"  # while it runs: "its questions go to …"
     assert inherited.ok and inherited.interactions[0].type == "mfa"  # the login's MFA, answered as connect's
-    assert said in inherited.card.text()
+    assert said in inherited.card.text() and "its questions go to" not in inherited.card.text()
+    reused = dn.run_task("task_sim_usage", power, {"days": 1}).wait(20)  # its session: nothing asked
+    assert reused.ok and not reused.interactions and "responder" not in reused.card.text()
     own = dn.run_task("task_sim_bills", power, {"months": 1}, respond={"code": "123456"}, session=False).wait(20)
-    assert own.ok and "its questions go to" not in own.card.text()
+    assert own.ok and "responder" not in own.card.text()

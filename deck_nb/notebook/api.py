@@ -84,7 +84,7 @@ def run_task(
     login = connection if isinstance(connection, Job | Session) else login_id
     job = RunJob(client, responder, task_id=task_id, connection_id=login_id, input=input, login=login, session=session)
     if inherit and not responder.needs_await:  # said on the card: the connection's answers go on here
-        job.notes.append(f"its questions go to {connection.card.title}'s responder (respond= to change)")
+        job.answered_as = connection.card.title
     if not loop_running():
         start_sync(job)
     start_in_background(job)

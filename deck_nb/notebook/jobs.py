@@ -170,6 +170,7 @@ class RunJob(Job):
         self.api: str | None = None
         self.credential: Credential | None = None  # current API: the credential, read when the run ends
         self.notes: list[str] = []  # what the card keeps saying (a reused or replaced session)
+        self.answered_as = ""  # the login job whose responder answers this run too (respond= not given)
         self._logged_in = True  # current API: False once the run was created in a live session
 
     def _start(self) -> Generator[Any, Any, Any]:
@@ -210,6 +211,10 @@ class RunJob(Job):
             parts.insert(0, REVIEW_NOTE)
         elif obj.status == "cancelling":
             parts.insert(0, "cancelling — it ends canceled in a moment")
+        if self.answered_as and obj.status not in self.TERMINAL:
+            parts.append(f"its questions go to {self.answered_as}'s responder (respond= to change)")
+        elif self.answered_as and self.interactions:
+            parts.append(f"answered by {self.answered_as}'s responder")
         refused = self.credential is not None and self.credential.status == "invalid"
         if self.credential is not None:
             ended = obj if obj.status in self.TERMINAL else None
