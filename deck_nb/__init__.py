@@ -21,6 +21,7 @@ _LAZY: dict[str, str] = {
     "run_task": ".notebook",
     "run_many": ".notebook",
     "run_many_sync": ".notebook",
+    "resume": ".notebook",
     "Connect": ".notebook",
     "RunTask": ".notebook",
     "Pull": ".notebook",

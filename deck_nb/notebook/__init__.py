@@ -13,7 +13,7 @@ shell reads in machine.py and _async_shell.py. ``__all__`` is what users type.""
 
 from ._errors import AnswerLoop, JobFailed, JobInterrupted, JobPending, NeedsAwait
 from ._prompt import NoAnswer, Prompt
-from .api import connect, run_task
+from .api import connect, resume, run_task
 from .batch import BatchResult, Connect, InboxResponder, Outcome, Pull, RunTask, run_many, run_many_sync
 from .jobs import ConnectJob, InteractionRecord, Job, RunJob
 from .responders import (
@@ -50,6 +50,7 @@ __all__ = [
     "TOTPResponder",
     "connect",
     "default_deck",
+    "resume",
     "run_many",
     "run_many_sync",
     "run_task",

@@ -228,7 +228,8 @@ async def follow(job: Any, deadline: Deadline) -> Any:
         task.cancel()
         await asyncio.wait({task}, timeout=STOP_WAIT_S)  # its card says it stopped before we say so
         raise JobInterrupted(
-            f"{job.card.title} {job.id or ''} stopped by Interrupt; `await job` resumes it".replace("  ", " "), job
+            f"{job.card.title} {job.id or ''} stopped by Interrupt; `await dn.resume()` resumes it".replace("  ", " "),
+            job,
         ) from None
     job._task = None
     return task.result()

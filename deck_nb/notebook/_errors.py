@@ -28,9 +28,15 @@ class JobInterrupted(DeckError):
     def __init__(self, message: str, job: object = None) -> None:
         super().__init__(message)
         self.job = job
+        if job is not None:
+            STOPPED.append(job)  # ``dn.resume()``: the cell's ``x = await ...`` never bound x
+            del STOPPED[:-1]
 
     def _render_traceback_(self) -> list[str]:  # IPython's hook: one short block instead of a traceback
         return [f"{type(self).__name__}: {self}"]
+
+
+STOPPED: list[object] = []  # the job an Interrupt stopped last
 
 
 class JobPending(DeckError):

@@ -198,12 +198,12 @@ class Job:
         _async_shell.take_over_from_background(self)
         self._check_responder(self._deck)
         try:
-            with self._driving(resume="job.wait()"):
+            with self._driving(resume="dn.resume().wait()"):
                 drive_sync(self, deadline)
         except KeyboardInterrupt:
             if not in_kernel():
                 raise
-            message = f"{self.card.title} {self.id or ''} stopped by Interrupt; `job.wait()` resumes it"
+            message = f"{self.card.title} {self.id or ''} stopped by Interrupt; `dn.resume().wait()` resumes it"
             raise JobInterrupted(message.replace("  ", " "), self) from None
         return self
 
@@ -234,7 +234,7 @@ class Job:
         self._check_responder(self._deck)
         if show:
             self._show()
-        with self._driving(resume="await job"), _async_shell.ticking(self):
+        with self._driving(resume="await dn.resume()"), _async_shell.ticking(self):
             await _async_shell.drive_async(self, adeck, deadline, settle)
         return self
 

@@ -89,3 +89,16 @@ def run_task(
         start_sync(job)
     start_in_background(job)
     return job
+
+
+def resume() -> Job:
+    """The job an Interrupt stopped last: ``await dn.resume()`` goes on with it (same connection or
+    run, nothing created again). For the cell whose ``conn = await dn.connect(...)`` was interrupted,
+    so ``conn`` was never bound; a job you hold resumes with ``await job`` as well."""
+    from ._errors import STOPPED
+
+    if not STOPPED:
+        raise LookupError("no job was stopped by an Interrupt in this kernel: nothing to resume")
+    job = STOPPED[-1]
+    assert isinstance(job, Job)
+    return job
