@@ -894,13 +894,6 @@ def test_screenshots_files_and_extractions_frames_hold_no_signed_url_and_round_t
     assert list(empty.columns) == list(files.columns)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dn.download's frame types `result` as a category over the values it saw (files/_frame.py), not "
-    "over the known set (history/_categories.RESULTS) as the history's frames do: pd.concat of two "
-    "downloads (one with an extraction failure) or with an empty one turns `result` into object, and an "
-    "empty download's frame reads back from parquet with `result` as object",
-)
 def test_download_frames_concat_and_round_trip_parquet_keeping_the_result_category(sim, tmp_path):
     with client(sim) as deck:
         plain = dn.download(completed_run(deck, sim, months=1), tmp_path / "a", deck=deck, progress=False)
