@@ -124,12 +124,6 @@ def tree(root: Path) -> list[str]:
 # --- 2. downloads -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dangling symlink in the folder under a file's name (pointing outside) makes dn.download raise "
-    "ValueError from naming, for the whole call: no file is fetched and no row is returned; expected that "
-    "file's name to be skipped (or one row with its error) and every other file downloaded",
-)
 def test_a_dangling_symlink_planted_under_a_files_name_costs_only_that_file(hostile, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -159,12 +153,6 @@ def test_a_symlink_planted_under_a_files_name_pointing_outside_is_never_followed
     assert (outside / "precious").read_bytes() == b"mine"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deck.storage.download(item, folder) follows a symlink planted under the file's name to another "
-    "file in the folder and overwrites that file (os.replace onto the resolved target); expected the link "
-    "replaced or the download refused, the other file untouched",
-)
 def test_storage_download_into_a_folder_never_writes_through_a_symlink_onto_another_file(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     folder.mkdir()
