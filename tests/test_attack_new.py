@@ -202,13 +202,6 @@ def _run_downloads(hostile, folder, n):
     return frames, errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two dn.download calls into the same folder at once: the manifest is saved through one fixed "
-    "temporary name (.deck_nb-files.json.tmp), so one call's os.replace finds it gone and the whole call "
-    "raises FileNotFoundError (or the same file is saved twice as 'x (2).bin'); expected both calls to "
-    "return their rows and one copy of each file",
-)
 def test_concurrent_downloads_of_the_same_runs_into_one_folder(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     for round_ in range(15):
@@ -231,12 +224,6 @@ CRASH = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a download killed mid-file leaves its '.stor_slow.bin.<hex>.part' temporary file in the folder "
-    "for good: the next dn.download into that folder (which fetches the file whole) never removes it; "
-    "expected a later download to clear its own stale parts",
-)
 def test_a_crash_mid_file_leaves_no_temporary_file_after_the_next_download(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     hostile.modes["stor_slow"] = "trickle"
@@ -263,12 +250,6 @@ def test_a_crash_mid_file_leaves_no_temporary_file_after_the_next_download(hosti
     assert [p.name for p in folder.iterdir() if p.name.endswith(".part")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a manifest entry (hand-edited or stale) naming a file deck_nb did not write ('mine.txt') makes "
-    "dn.download fetch that item over the analyst's file; expected a name whose file's size/sha256 do not "
-    "match what was saved to be treated as taken, and a new unique name chosen",
-)
 def test_a_hand_broken_manifest_loses_nothing_and_overwrites_no_other_file(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     folder.mkdir()
@@ -814,13 +795,6 @@ def test_a_headless_kernel_with_a_widget_responder_fails_fast_naming_the_ways_ou
         kernel.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two dn.download calls at once into one folder, for two accounts whose files share a name "
-    "(bill.pdf: every account's bill of a month has the same name): each call names its files from its own "
-    "manifest and the folder as it was when it started, both pick 'bill.pdf', and the second os.replace "
-    "overwrites the first account's bill; one file is lost and both frames point at the same path",
-)
 def test_concurrent_downloads_of_two_accounts_into_one_folder_keep_both_accounts_files(hostile, tmp_path):
     for id_ in ("stor_a1", "stor_a2", "stor_b1", "stor_b2"):
         hostile.names[id_] = f"bill_{id_[-1]}.pdf"
