@@ -124,12 +124,6 @@ def tree(root: Path) -> list[str]:
 # --- 2. downloads -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dangling symlink in the folder under a file's name (pointing outside) makes dn.download raise "
-    "ValueError from naming, for the whole call: no file is fetched and no row is returned; expected that "
-    "file's name to be skipped (or one row with its error) and every other file downloaded",
-)
 def test_a_dangling_symlink_planted_under_a_files_name_costs_only_that_file(hostile, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -159,12 +153,6 @@ def test_a_symlink_planted_under_a_files_name_pointing_outside_is_never_followed
     assert (outside / "precious").read_bytes() == b"mine"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deck.storage.download(item, folder) follows a symlink planted under the file's name to another "
-    "file in the folder and overwrites that file (os.replace onto the resolved target); expected the link "
-    "replaced or the download refused, the other file untouched",
-)
 def test_storage_download_into_a_folder_never_writes_through_a_symlink_onto_another_file(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     folder.mkdir()
@@ -214,13 +202,6 @@ def _run_downloads(hostile, folder, n):
     return frames, errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two dn.download calls into the same folder at once: the manifest is saved through one fixed "
-    "temporary name (.deck_nb-files.json.tmp), so one call's os.replace finds it gone and the whole call "
-    "raises FileNotFoundError (or the same file is saved twice as 'x (2).bin'); expected both calls to "
-    "return their rows and one copy of each file",
-)
 def test_concurrent_downloads_of_the_same_runs_into_one_folder(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     for round_ in range(15):
@@ -243,12 +224,6 @@ CRASH = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a download killed mid-file leaves its '.stor_slow.bin.<hex>.part' temporary file in the folder "
-    "for good: the next dn.download into that folder (which fetches the file whole) never removes it; "
-    "expected a later download to clear its own stale parts",
-)
 def test_a_crash_mid_file_leaves_no_temporary_file_after_the_next_download(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     hostile.modes["stor_slow"] = "trickle"
@@ -275,12 +250,6 @@ def test_a_crash_mid_file_leaves_no_temporary_file_after_the_next_download(hosti
     assert [p.name for p in folder.iterdir() if p.name.endswith(".part")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a manifest entry (hand-edited or stale) naming a file deck_nb did not write ('mine.txt') makes "
-    "dn.download fetch that item over the analyst's file; expected a name whose file's size/sha256 do not "
-    "match what was saved to be treated as taken, and a new unique name chosen",
-)
 def test_a_hand_broken_manifest_loses_nothing_and_overwrites_no_other_file(hostile, tmp_path):
     folder = tmp_path / "deck_files"
     folder.mkdir()
@@ -826,13 +795,6 @@ def test_a_headless_kernel_with_a_widget_responder_fails_fast_naming_the_ways_ou
         kernel.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two dn.download calls at once into one folder, for two accounts whose files share a name "
-    "(bill.pdf: every account's bill of a month has the same name): each call names its files from its own "
-    "manifest and the folder as it was when it started, both pick 'bill.pdf', and the second os.replace "
-    "overwrites the first account's bill; one file is lost and both frames point at the same path",
-)
 def test_concurrent_downloads_of_two_accounts_into_one_folder_keep_both_accounts_files(hostile, tmp_path):
     for id_ in ("stor_a1", "stor_a2", "stor_b1", "stor_b2"):
         hostile.names[id_] = f"bill_{id_[-1]}.pdf"
@@ -894,13 +856,6 @@ def test_screenshots_files_and_extractions_frames_hold_no_signed_url_and_round_t
     assert list(empty.columns) == list(files.columns)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dn.download's frame types `result` as a category over the values it saw (files/_frame.py), not "
-    "over the known set (history/_categories.RESULTS) as the history's frames do: pd.concat of two "
-    "downloads (one with an extraction failure) or with an empty one turns `result` into object, and an "
-    "empty download's frame reads back from parquet with `result` as object",
-)
 def test_download_frames_concat_and_round_trip_parquet_keeping_the_result_category(sim, tmp_path):
     with client(sim) as deck:
         plain = dn.download(completed_run(deck, sim, months=1), tmp_path / "a", deck=deck, progress=False)

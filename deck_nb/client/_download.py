@@ -10,7 +10,9 @@ the item and ``on_error`` when it fails — not the URL's retrieve as well: one 
 per file, and no observer is handed a signed URL it did not need. The bytes are hashed as they
 stream (one ``sha256.update`` per chunk, no second read) and the rename is ``os.replace`` without
 an fsync: the journal and the folder's manifest say which files are whole, and a file cut short by
-a crash is caught by its size and sha256 on the next run."""
+a crash is caught by its size and sha256 on the next run. A temporary file names its item and its
+process (``.<name>.<item>.<pid>-<n>.part``): a later download of the item removes those a killed
+process left (see ``clear_stale_parts``)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +33,14 @@ from . import _storage_errors as errors
 from ._deadline import call_deadline
 from ._errors import DeckError
 from ._names import inside, safe_name
+from ._parts import budget_of, clear_stale_parts, part_owner
 from ._signed import remember
 
 _PARTS = itertools.count(1)  # temporary names: pid and a counter (opened with "x", never over a file)
-MIN_RATE = 256 * 1024  # bytes/s a download may not fall below on average (on top of the call deadline)
 log = logging.getLogger("deck_nb.client")
+
+# where a whole file goes: (temporary file, wanted path, size, sha256) -> the path it now has
+Place = Callable[[Path, Path, int, str], Path]
 
 
 @dataclass
@@ -66,7 +72,7 @@ class Transfer:
         self.item, self.dest = item, dest
         self.expected = item.file_size if isinstance(item.file_size, int) and item.file_size >= 0 else None
         self.tmp = self._part_name()
-        budget = deadline_s + (self.expected or 0) / MIN_RATE
+        budget = budget_of(item, deadline_s)
         self.until = time.monotonic() + budget
         self.budget = budget
         self.size = 0
@@ -93,7 +99,8 @@ class Transfer:
         self.file = self._open_part()
 
     def _part_name(self) -> Path:
-        return self.dest.parent / f".{self.dest.name[:80]}.{os.getpid()}-{next(_PARTS)}.part"
+        short = self.dest.name.encode()[:60].decode("utf-8", "ignore")  # bytes: a name has at most 255
+        return self.dest.parent / f".{short}.{part_owner(self.item.id)}.{os.getpid()}-{next(_PARTS)}.part"
 
     def _open_part(self) -> Any:
         """The temporary file, made new ("x"): the folder is there nearly always, so no mkdir (nor
@@ -124,17 +131,37 @@ class Transfer:
             return self.stalled()
         return self.error(errors.DownloadIncomplete, f"the stream broke after {self.size} bytes ({type(exc).__name__})")
 
-    def finish(self) -> Fetched:
+    def finish(self, place: Place | None = None) -> Fetched:
+        """The whole file renamed onto ``dest`` (replacing what is there), or given its name by
+        ``place`` (``dn.download``: never over another file)."""
         self.file.close()
         if self.expected is not None and self.size != self.expected:
             raise self.error(errors.DownloadIncomplete, f"the body ended at {self.size} of {self.expected} bytes")
-        os.replace(self.tmp, self.dest)
-        return Fetched(self.dest, self.size, self.hasher.hexdigest(), self.item)
+        digest = self.hasher.hexdigest()
+        try:
+            if place is None:
+                os.replace(self.tmp, self.dest)
+            else:
+                self.dest = place(self.tmp, self.dest, self.size, digest)
+        except OSError as exc:
+            text = f"could not be saved as {self.dest.name!r} ({exc.strerror or type(exc).__name__})"
+            raise self.error(errors.DownloadError, text) from None
+        return Fetched(self.dest, self.size, digest, self.item)
 
     def discard(self) -> None:
         if self.file is not None:
             self.file.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def _clear_beside(deck: Any, fetched: Fetched) -> None:
+    """After a ``deck.storage.download``: the item's stale parts beside the file (one listing)."""
+    folder = fetched.path.parent
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    clear_stale_parts(folder, fetched.item, names, deck.deadline)
 
 
 def announce(deck: Any, fetched: Fetched) -> None:
@@ -176,13 +203,16 @@ def _failed(deck: Any, storage_id: str, error: DeckError, seen: list[Any]) -> No
         notify("on_error", error, call)
 
 
-def fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any, *, to_file: bool = False) -> Fetched:
+def fetch_sync(
+    deck: Any, http: httpx.Client, storage_id: str, dest: Any, *, to_file: bool = False, place: Place | None = None
+) -> Fetched:
     """Deck's loop: retrieve (fresh URL), stream, and once more on a 403. ``to_file=True`` (what
-    ``dn.download`` asks): ``dest`` is the file's path, and the caller announces the saved file
-    (from one thread: a download's worker threads never queue for the journal)."""
+    ``dn.download`` asks): ``dest`` is the file's wanted path, ``place`` gives the whole file its
+    name, and the caller announces the saved file and clears stale parts (from one thread: a
+    download's worker threads never queue for the journal)."""
     seen: list[Any] = []
     try:
-        return _fetch_sync(deck, http, storage_id, dest, seen, to_file)
+        return _fetch_sync(deck, http, storage_id, dest, seen, to_file, place)
     except DeckError as error:  # a DownloadError, or the retrieve's own API error
         _failed(deck, storage_id, error, seen)
         raise
@@ -198,7 +228,9 @@ async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest:
         raise
 
 
-def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any, seen: list[Any], to_file: bool) -> Fetched:
+def _fetch_sync(
+    deck: Any, http: httpx.Client, storage_id: str, dest: Any, seen: list[Any], to_file: bool, place: Place | None
+) -> Fetched:
     for attempt in range(2):
         item = deck.storage._for_download(storage_id)
         seen.append(item)
@@ -208,8 +240,9 @@ def _fetch_sync(deck: Any, http: httpx.Client, storage_id: str, dest: Any, seen:
                 transfer.start(response)
                 for chunk in response.iter_bytes():
                     transfer.feed(chunk)
-            fetched = transfer.finish()
+            fetched = transfer.finish(place)
             if not to_file:
+                _clear_beside(deck, fetched)
                 announce(deck, fetched)
             return fetched
         except _Refused:
@@ -239,6 +272,7 @@ async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest
                     async for chunk in response.aiter_bytes():
                         transfer.feed(chunk)
             fetched = transfer.finish()
+            _clear_beside(deck, fetched)
             announce(deck, fetched)
             return fetched
         except _Refused:

@@ -60,13 +60,13 @@ def inside(folder: Path, name: str, *, resolved: bool = False) -> Path:
     """``folder / name``, refusing any name that would resolve outside ``folder`` (a last guard).
     ``resolved=True``: ``folder`` is already a resolved path (a caller naming many files resolves it
     once). A plain name (one part, not ``.``/``..``) stays inside unless it is a symlink already
-    there: only then is it followed, so the common case costs one ``lstat``, not one per folder."""
+    there: only then is its target looked at (one ``lstat`` in the common case), and one pointing
+    outside is refused. The answer is always ``folder / name`` itself, never the link's target: the
+    file is renamed onto the name, which replaces a link rather than writing through it."""
     root = folder if resolved else folder.resolve()
     path = root / name
     if name in ("", ".", "..") or "\0" in name or path.parent != root or path.name != name:
         raise ValueError(f"refusing to write {name!r} outside {folder}")
-    if path.is_symlink():
-        path = path.resolve()
-        if path.parent != root:
-            raise ValueError(f"refusing to write {name!r} outside {folder}")
+    if path.is_symlink() and path.resolve().parent != root:
+        raise ValueError(f"refusing to write {name!r} outside {folder}: it is a link to another folder")
     return path

@@ -82,12 +82,14 @@ class Storage(_Resource[ClientT]):
             return fetch_async(self._client, self._plain(True), storage_id, dest)
         return fetch_sync(self._client, self._plain(False), storage_id, dest)
 
-    def _fetch_file(self, storage_id: str, path: Path) -> Any:
-        """``fetch`` for ``dn.download`` (a sync client): ``path`` is the file's own path (no folder
-        test), and the caller tells the observers (``_download.announce``) from its one thread."""
+    def _fetch_file(self, storage_id: str, path: Path, place: Any = None) -> Any:
+        """``fetch`` for ``dn.download`` (a sync client): ``path`` is the file's wanted path (no
+        folder test), ``place`` gives the whole file its name (never over another file: see
+        ``files/_claim.py``), and the caller tells the observers (``_download.announce``)."""
         from ._download import fetch_sync
 
-        return fetch_sync(self._client, self._plain(False), _id(storage_id, "storage_id"), path, to_file=True)
+        storage_id = _id(storage_id, "storage_id")
+        return fetch_sync(self._client, self._plain(False), storage_id, path, to_file=True, place=place)
 
     def _plain(self, asynchronous: bool) -> Any:
         """This client's plain HTTP client for signed URLs, made once (see ``_signed.py``)."""

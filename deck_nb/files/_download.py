@@ -4,24 +4,25 @@ Bounded concurrency (threads over the sync client, so it works the same in a ker
 a progress line, resumable (a file already saved there with its size and sha256 is not fetched
 again: a manifest in the folder remembers what was saved under which name), and one failed file is
 a row with its error. Names come from ``file_name`` made safe and unique in the folder: a download
-never writes outside it nor over a file it did not write."""
+never writes outside it nor over any file there (a whole file takes its name atomically, see
+``_claim.py``), even with other downloads into the same folder at once."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from deck_nb.client._names import inside, safe_name, unique_name
+from deck_nb.client._download import clear_stale_parts
 
+from ._claim import claim
 from ._frame import FilesFrame, files_frame
+from ._manifest import Manifest
 from ._progress import Progress
 from ._runs import RunRef, resolve
 
-MANIFEST = ".deck_nb-files.json"
 DEFAULT_CONCURRENCY = 8
 
 
@@ -41,7 +42,7 @@ def download(
     refs, client = resolve(runs, deck)
     folder = Path(dir)
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = _Manifest(folder)
+    manifest = Manifest(folder)
     rows: list[dict[str, Any]] = []
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deck-nb-download")
     try:
@@ -56,7 +57,7 @@ def download(
                     row.update(path=None, error=_say(exc), fetched=False)
                     bar.advance(failed=True)
                     continue
-                row.update(sha256=fetched.sha256, fetched=True, file_size=fetched.size)
+                row.update(path=str(fetched.path), sha256=fetched.sha256, fetched=True, file_size=fetched.size)
                 manifest.record(row["storage_id"], fetched.path, fetched.size, fetched.sha256)
                 _announce(client, fetched)  # here, not in the worker: workers never wait for the journal
                 bar.advance(size=fetched.size)
@@ -86,22 +87,26 @@ def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, P
             continue
         for item in items:
             row = _row(ref, item)
-            path = manifest.place(item)
+            path, saved = manifest.plan(item)
             row["path"] = str(path)
-            saved = manifest.saved(item, path)
             if saved is not None:
                 row.update(sha256=saved, fetched=False)
                 kept.append((item, path, saved))
             else:
                 wanted.append((len(jobs), _size_of(item), item, path))
             jobs.append([row, None])
+    parts = [name for name in manifest.listing if name.endswith(".part")]
     bar = Progress(len(jobs), str(folder), progress)
     for item, path, saved in kept:
         _tell(client, item, path, saved)
         bar.advance(size=item.file_size or 0, cached=True)
+    if parts:  # what killed downloads of these files left behind
+        for item in [k[0] for k in kept] + [w[2] for w in wanted]:
+            clear_stale_parts(manifest.root, item, parts, client.deadline)
+    place = partial(claim, taken=manifest.taken)
     # the largest first: a big file started last would stream alone at the end (the rows keep their order)
     for index, _, item, path in sorted(wanted, key=lambda w: -w[1]):
-        jobs[index][1] = pool.submit(client.storage._fetch_file, item.id, path)
+        jobs[index][1] = pool.submit(client.storage._fetch_file, item.id, path, place)
     return jobs, bar
 
 
@@ -145,61 +150,3 @@ def _announce(client: Any, fetched: Any) -> None:
     from deck_nb.client._download import announce
 
     announce(client, fetched)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        while chunk := file.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-class _Manifest:
-    """What this folder holds: storage id → local name, size, sha256 (``.deck_nb-files.json``).
-    The folder is resolved and listed once, so naming a file costs no system call per file but the
-    one ``lstat`` of ``inside``'s last guard."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.root = folder.resolve()
-        self.path = folder / MANIFEST
-        try:
-            loaded = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            loaded = {}
-        files = loaded.get("files") if isinstance(loaded, dict) else None
-        self.files: dict[str, dict[str, Any]] = {
-            k: v for k, v in (files or {}).items() if isinstance(v, dict) and isinstance(v.get("name"), str)
-        }
-        self.taken = {entry["name"].casefold() for entry in self.files.values()} | {MANIFEST.casefold()}
-        self.taken |= {name.casefold() for name in os.listdir(self.root)}  # never over a file already there
-
-    def place(self, item: Any) -> Path:
-        """The item's local path: the one it was saved under before, else a new safe, unique name."""
-        entry = self.files.get(item.id)
-        if entry is not None and safe_name(entry["name"]) == entry["name"]:
-            return inside(self.root, entry["name"], resolved=True)
-        name = unique_name(safe_name(item.file_name, item.id), self.taken, folded=True)
-        self.taken.add(name.casefold())
-        self.files[item.id] = {"name": name}
-        return inside(self.root, name, resolved=True)
-
-    def saved(self, item: Any, path: Path) -> str | None:
-        """The sha256 of the item's file when it is on disk whole (its size and hash as saved)."""
-        entry = self.files.get(item.id) or {}
-        if entry.get("sha256") is None or not path.is_file():  # a new file: no system call
-            return None
-        size = path.stat().st_size
-        if size != entry.get("size") or (isinstance(item.file_size, int) and size != item.file_size):
-            return None
-        digest = sha256_of(path)
-        return digest if digest == entry["sha256"] else None
-
-    def record(self, storage_id: str, path: Path, size: int, sha256: str) -> None:
-        self.files[storage_id] = {"name": path.name, "size": size, "sha256": sha256}
-
-    def save(self) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"version": 1, "files": self.files}, indent=1))
-        os.replace(tmp, self.path)

@@ -11,6 +11,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from deck_nb.history._categories import RESULTS
+from deck_nb.history.frames import as_category
+
 COLUMNS = [
     "run_id",
     "storage_id",
@@ -66,7 +69,7 @@ def files_frame(rows: list[dict]) -> FilesFrame:
     frame = FilesFrame(pd.DataFrame.from_records(rows, columns=COLUMNS))
     for name in ("run_id", "storage_id", "file_name", "file_type", "path", "sha256", "error"):
         frame[name] = frame[name].astype("string")
-    frame["result"] = frame["result"].astype("category")
+    frame["result"] = as_category(frame["result"], RESULTS)  # the known set: frames concat as categoricals
     frame["file_size"] = frame["file_size"].astype("Int64")
     frame["fetched"] = frame["fetched"].astype("boolean")
     return frame
