@@ -919,15 +919,7 @@ def test_download_frames_concat_and_round_trip_parquet_keeping_the_result_catego
     [
         "missing_folder",
         "a_directory",
-        pytest.param(
-            "a_directory_overwrite",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="dn.record(<a directory>, overwrite=True) starts, lets the whole session run (MFA "
-                "typed, runs paid for) and only fails when saving at the end (IsADirectoryError): the "
-                "session's recording is lost; expected a RecordingError at dn.record naming the path",
-            ),
-        ),
+        "a_directory_overwrite",
     ],
 )
 def test_recording_to_a_path_that_cannot_be_written_says_so_before_the_session_not_after(where, sim, tmp_path):
@@ -956,14 +948,7 @@ def test_recording_to_a_path_that_cannot_be_written_says_so_before_the_session_n
     "what",
     [
         "missing",
-        pytest.param(
-            "directory",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="`deck-nb recording check <a directory>` dies with an IsADirectoryError traceback; "
-                "expected one line saying it is not a recording file and a non-zero exit",
-            ),
-        ),
+        "directory",
         "junk",
     ],
 )
