@@ -740,16 +740,7 @@ def test_every_hostile_transfer_is_its_own_row_bounded_with_no_part_left_and_no_
     "order",
     [
         "same",
-        pytest.param(
-            "reversed",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="replay answers POSTs by sequence, not by what they ask: a batch whose pulls come in "
-                "another order gets another pull's recorded runs (carl, months=3, gets ada's 1 bill) without a "
-                "ReplayMiss: silently wrong data in CI; expected each pull matched by its username/input or a "
-                "ReplayMiss naming the difference",
-            ),
-        ),
+        "reversed",
         "one_at_a_time",
     ],
 )

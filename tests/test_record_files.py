@@ -98,6 +98,31 @@ def test_an_unrecorded_request_fails_that_call_naming_the_nearest_and_sends_noth
 
 
 @pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_write_is_matched_by_what_it_asks_and_one_never_recorded_is_a_miss_naming_the_difference(sim, tmp_path):
+    path = tmp_path / "two.deckrec"
+    with dn.record(path), dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        for name, months in (("ada_lovelace", 1), ("bob_babbage", 2)):
+            conn = dn.connect("src_sim_power", name, "pw_match_1", respond={"code": "123456"}, deck=deck).wait(30)
+            assert dn.run_task("task_sim_bills", conn, {"months": months}, deck=deck).wait(30).ok
+    text = path.read_text()
+    assert "ada_lovelace" not in text and "bob_babbage" not in text  # login names: placeholders and digests only
+
+    with no_network(), dn.Deck(replay=path) as deck:  # bob first: bob's recorded credential and run
+        bob = dn.connect("src_sim_power", "bob_babbage", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert len(dn.run_task("task_sim_bills", bob, {"months": 2}, deck=deck).wait(30).output["bills"]) == 2
+        ada = dn.connect("src_sim_power", "ada_lovelace", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert ada.id != bob.id
+        with pytest.raises(ReplayMiss) as caught:  # never recorded: said, not answered with another run
+            dn.run_task("task_sim_bills", ada, {"months": 3}, deck=deck).wait(30)
+        said = str(caught.value)
+        assert "no recorded answer for POST /v2/tasks/task_sim_bills/run" in said
+        assert "input.months (recorded: 1)" in said and "pw_match_1" not in said
+    with no_network(), dn.Deck(replay=path) as deck:  # another login name (not in the recording): by order
+        conn = dn.connect("src_sim_power", "someone_else", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert len(dn.run_task("task_sim_bills", conn, {"months": 1}, deck=deck).wait(30).output["bills"]) == 1
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
 def test_async_clients_record_and_replay(sim, tmp_path):
     path = tmp_path / "async.deckrec"
 

@@ -139,6 +139,9 @@ class Recorder:
                 "files": self.files,
                 "exchanges": len(entries),
             }
+            identities = self.redactor.header()
+            if identities:
+                header["identities"] = identities
             lines = [dumps(e) for e in entries]
             leaks = self.redactor.leaks(lines, _kept_bytes(entries))
             if leaks:

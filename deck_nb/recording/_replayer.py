@@ -2,7 +2,8 @@
 
 Order-aware per resource: the GETs of one run are answered in recorded order, and once its answers
 are used up the last one (the terminal state) repeats; writes (a create, an answer, a cancel) are
-matched by order per endpoint, preferring the same body, then the same body shape. Each answer
+matched per endpoint by what they ask (``_match``: the same non-secret values, the same account),
+then by order; one that asks what was never recorded is a ``ReplayMiss``. Each answer
 belongs to an *epoch* of its resource (how many writes it had seen), so a poller that asks more or
 fewer times than at recording time still meets the answer that followed each write; concurrent runs
 of a batch match by resource and sequence, not by global order.
@@ -15,7 +16,6 @@ served it, in any answer (a create, an event, a list); an object the replay neve
 from __future__ import annotations
 
 import difflib
-import json
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from . import _exchange as ex
+from . import _match
 from ._format import load
 from ._redact import Redactor
 
@@ -54,7 +55,9 @@ class Replayer:
         self.served: set[int] = set()
         self.epochs: dict[str, int] = {}
         self.lock = threading.Lock()
-        self.redactor = Redactor()
+        identities = self.header.get("identities")
+        self.redactor = Redactor(identities=identities if isinstance(identities, dict) else {})
+        self.accounts = set(self.redactor.recorded.values())  # login-name placeholders it can tell apart
         self.latest: dict[str, dict[str, Any]] = {}  # object id -> as last served (see the docstring)
 
     # -- the seam ------------------------------------------------------------------------------
@@ -122,23 +125,30 @@ class Replayer:
 
     def _write(self, method: str, path: str, request: httpx.Request) -> dict[str, Any]:
         recorded = self.writes.get((method, path), [])
-        left = [e for e in recorded if e["n"] not in self.served]
-        if not left:
-            if recorded:
-                raise ReplayMiss(
-                    f"replay of {self.path}: {method} {path} was sent more often than recorded "
-                    f"({len(recorded)} time{'s' if len(recorded) != 1 else ''}); the recording has no answer left"
-                )
+        if not recorded:
             raise self._miss(method, path, "")
         body = self.redactor.request_body(method, path, ex.request_json(request))
-        wanted = json.dumps(body, sort_keys=True)
-        pick = next((e for e in left if json.dumps(e["request"], sort_keys=True) == wanted), None)
+        left = [e for e in recorded if e["n"] not in self.served]
+        pick = _match.choose(body, left, self.accounts)
         if pick is None:
-            pick = next((e for e in left if ex.shape(e["request"]) == ex.shape(body)), left[0])
+            raise self._unmatched(method, path, body, recorded, left)
         self.served.add(pick["n"])
         resource = ex.resource_of(path)
         self.epochs[resource] = self.epochs.get(resource, 0) + 1
         return pick
+
+    def _unmatched(self, method: str, path: str, body: Any, recorded: list, left: list) -> ReplayMiss:
+        times = len([e for e in recorded if _match.choose(body, [e], self.accounts) is not None])
+        if times:
+            return ReplayMiss(
+                f"replay of {self.path}: {method} {path} was sent more often than recorded with this body "
+                f"({times} time{'s' if times != 1 else ''}); the recording has no answer left"
+            )
+        entry, found = _match.nearest(body, left or recorded, self.accounts)
+        return ReplayMiss(
+            f"replay of {self.path}: no recorded answer for {method} {path} with this body; the nearest "
+            f"recorded one (line {entry['n'] + 2}) differs at {'; '.join(found[:3])} (nothing was sent)"
+        )
 
     def _miss(self, method: str, path: str, query: str) -> ReplayMiss:
         asked = f"{method} {path}" + (f"?{query}" if query else "")
