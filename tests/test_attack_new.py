@@ -368,14 +368,6 @@ def test_no_secret_in_any_output_of_a_recorded_and_replayed_session(sim, tmp_pat
     assert _scan(outputs, sim.api_key) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dn.download's signed-URL fetches bypass the recording seam (signed_url_client builds its "
-    "deadline_client without wrap=): a recording holds no download exchange, and under replay dn.download "
-    "goes to the network for the recorded URL (placeholder: ConnectError rows) instead of answering the "
-    "recorded size/sha256 (docs/ci.md: 'Downloads from signed URLs are kept as size and sha256'; "
-    "'nothing goes to the network')",
-)
 def test_dn_download_is_recorded_and_replays_without_the_network(sim, tmp_path):
     from record_helpers import no_network
 

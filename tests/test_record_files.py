@@ -122,6 +122,39 @@ def test_a_write_is_matched_by_what_it_asks_and_one_never_recorded_is_a_miss_nam
         assert len(dn.run_task("task_sim_bills", conn, {"months": 1}, deck=deck).wait(30).output["bills"]) == 1
 
 
+@pytest.mark.parametrize("files", ["digest", "full"])
+def test_downloads_are_recorded_and_replay_their_bytes_or_say_only_the_digest_was_kept(files, sim, tmp_path):
+    from _storage_runs import client, completed_run
+
+    from deck_nb.recording import FileNotKept
+
+    path = tmp_path / "files.deckrec"
+    with dn.record(path, files=files), client(sim) as deck:
+        run = completed_run(deck, sim, months=2)
+        first = dn.download(run, tmp_path / "live", deck=deck, progress=False)
+    assert first["fetched"].all() and path.read_text().count('"file": {"size"') == 2
+    for replaying in ("Deck(replay=)", "dn.replay"):
+        folder = tmp_path / replaying
+        with no_network():
+            if replaying == "dn.replay":
+                with dn.replay(path), dn.Deck() as deck:
+                    again = dn.download(run.id, folder, deck=deck, progress=False)
+            else:
+                with dn.Deck(replay=path) as deck:
+                    again = dn.download(run.id, folder, deck=deck, progress=False)
+                    if files == "digest":
+                        with pytest.raises(FileNotKept, match='files="full"'):
+                            deck.storage.download(first["storage_id"][0], tmp_path / "one.pdf")
+        if files == "full":
+            assert again["error"].isna().all() and list(again["sha256"]) == list(first["sha256"])
+            assert [Path(p).read_bytes() for p in again["path"]] == [Path(p).read_bytes() for p in first["path"]]
+        else:  # no bytes to give: each file's row says so, and no file (zeros or otherwise) is written
+            assert not again["fetched"].any()
+            assert all(e.startswith("FileNotKept: ") for e in again["error"])
+            assert all("only the size" in e and 'record with files="full"' in e for e in again["error"])
+            assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == []
+
+
 @pytest.mark.deck_simulator(api="credentials", **FAST)
 def test_async_clients_record_and_replay(sim, tmp_path):
     path = tmp_path / "async.deckrec"

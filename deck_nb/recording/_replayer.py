@@ -27,11 +27,16 @@ import httpx
 from . import _exchange as ex
 from . import _match
 from ._format import load
-from ._redact import Redactor
+from ._redact import SIGNED_HOST, Redactor
 
 
 class ReplayMiss(LookupError):
     """The replay was asked something its recording never saw (no request reached the network)."""
+
+
+class FileNotKept(ReplayMiss):
+    """A download whose recording kept the file's size and sha256 only (``files="digest"``, the
+    default): the replay has no bytes to give, and says so rather than answering other bytes."""
 
 
 _ERRORS = {"ConnectError": httpx.ConnectError, "ConnectTimeout": httpx.ConnectTimeout, "ReadTimeout": httpx.ReadTimeout}
@@ -59,6 +64,7 @@ class Replayer:
         self.redactor = Redactor(identities=identities if isinstance(identities, dict) else {})
         self.accounts = set(self.redactor.recorded.values())  # login-name placeholders it can tell apart
         self.latest: dict[str, dict[str, Any]] = {}  # object id -> as last served (see the docstring)
+        self.files = _stored_files(self.entries)  # signed-URL placeholder -> the item it fetches, for misses
 
     # -- the seam ------------------------------------------------------------------------------
 
@@ -77,6 +83,9 @@ class Replayer:
         if "error" in entry:
             raise _ERRORS.get(entry["error"], httpx.ReadError)(f"{entry['error']} (as recorded)", request=request)
         response = entry["response"]
+        file = response.get("file")
+        if isinstance(file, dict) and "base64" not in file and 200 <= response["status"] < 300:
+            raise self._not_kept(entry)
         if "json" in response:
             with self.lock:
                 _remember(response["json"], self.latest)
@@ -150,6 +159,15 @@ class Replayer:
             f"recorded one (line {entry['n'] + 2}) differs at {'; '.join(found[:3])} (nothing was sent)"
         )
 
+    def _not_kept(self, entry: dict[str, Any]) -> FileNotKept:
+        file = entry["response"]["file"]
+        item = self.files.get(SIGNED_HOST + entry["path"], "a downloaded file")
+        return FileNotKept(
+            f"replay of {self.path}: the recording kept only the size ({file['size']} bytes) and sha256 "
+            f'({file["sha256"][:12]}…) of {item}, not its bytes: record with files="full" to replay '
+            "downloads (nothing was sent)"
+        )
+
     def _miss(self, method: str, path: str, query: str) -> ReplayMiss:
         asked = f"{method} {path}" + (f"?{query}" if query else "")
         known = sorted({f"{e['method']} {e['path']}" + (f"?{e['query']}" if e["query"] else "") for e in self.entries})
@@ -171,3 +189,15 @@ def _remember(body: Any, latest: dict[str, dict[str, Any]], depth: int = 0) -> N
         for key in ("data",):
             if key in body:
                 _remember(body[key], latest, depth + 1)
+
+
+def _stored_files(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Each recorded signed URL (a placeholder) named by the storage item that answered it."""
+    named = {}
+    for entry in entries:
+        body = entry.get("response", {}).get("json")
+        items = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), list) else [body]
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("url"), str) and isinstance(item.get("id"), str):
+                named[item["url"]] = f"storage item {item['id']} ({item.get('file_name')!r})"
+    return named
