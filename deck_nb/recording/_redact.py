@@ -45,7 +45,10 @@ class Redactor:
         known = identities if isinstance(identities, dict) else {}
         digests = known.get("digests") if isinstance(known.get("digests"), dict) else {}
         self.replaying = identities is not None
-        self.salt = bytes.fromhex(known["salt"]) if isinstance(known.get("salt"), str) else os.urandom(16)
+        try:  # a hand-edited salt matches no digest: accounts are then matched by order
+            self.salt = bytes.fromhex(known["salt"])
+        except (KeyError, TypeError, ValueError):
+            self.salt = os.urandom(16)
         self.identities: dict[str, str] = {}  # placeholder -> digest (what a recording keeps)
         self.recorded: dict[str, str] = {d: p for p, d in digests.items() if isinstance(d, str)}  # digest -> it
 
