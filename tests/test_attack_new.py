@@ -337,14 +337,6 @@ def test_no_secret_in_any_output_of_a_recorded_and_replayed_session(sim, tmp_pat
     assert _scan(outputs, sim.api_key) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dn.download's signed-URL fetches bypass the recording seam (signed_url_client builds its "
-    "deadline_client without wrap=): a recording holds no download exchange, and under replay dn.download "
-    "goes to the network for the recorded URL (placeholder: ConnectError rows) instead of answering the "
-    "recorded size/sha256 (docs/ci.md: 'Downloads from signed URLs are kept as size and sha256'; "
-    "'nothing goes to the network')",
-)
 def test_dn_download_is_recorded_and_replays_without_the_network(sim, tmp_path):
     from record_helpers import no_network
 
@@ -709,16 +701,7 @@ def test_every_hostile_transfer_is_its_own_row_bounded_with_no_part_left_and_no_
     "order",
     [
         "same",
-        pytest.param(
-            "reversed",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="replay answers POSTs by sequence, not by what they ask: a batch whose pulls come in "
-                "another order gets another pull's recorded runs (carl, months=3, gets ada's 1 bill) without a "
-                "ReplayMiss: silently wrong data in CI; expected each pull matched by its username/input or a "
-                "ReplayMiss naming the difference",
-            ),
-        ),
+        "reversed",
         "one_at_a_time",
     ],
 )
@@ -874,15 +857,7 @@ def test_download_frames_concat_and_round_trip_parquet_keeping_the_result_catego
     [
         "missing_folder",
         "a_directory",
-        pytest.param(
-            "a_directory_overwrite",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="dn.record(<a directory>, overwrite=True) starts, lets the whole session run (MFA "
-                "typed, runs paid for) and only fails when saving at the end (IsADirectoryError): the "
-                "session's recording is lost; expected a RecordingError at dn.record naming the path",
-            ),
-        ),
+        "a_directory_overwrite",
     ],
 )
 def test_recording_to_a_path_that_cannot_be_written_says_so_before_the_session_not_after(where, sim, tmp_path):
@@ -911,14 +886,7 @@ def test_recording_to_a_path_that_cannot_be_written_says_so_before_the_session_n
     "what",
     [
         "missing",
-        pytest.param(
-            "directory",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="`deck-nb recording check <a directory>` dies with an IsADirectoryError traceback; "
-                "expected one line saying it is not a recording file and a non-zero exit",
-            ),
-        ),
+        "directory",
         "junk",
     ],
 )

@@ -98,6 +98,64 @@ def test_an_unrecorded_request_fails_that_call_naming_the_nearest_and_sends_noth
 
 
 @pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_write_is_matched_by_what_it_asks_and_one_never_recorded_is_a_miss_naming_the_difference(sim, tmp_path):
+    path = tmp_path / "two.deckrec"
+    with dn.record(path), dn.Deck(api_key=sim.api_key, base_url=sim.base_url) as deck:
+        for name, months in (("ada_lovelace", 1), ("bob_babbage", 2)):
+            conn = dn.connect("src_sim_power", name, "pw_match_1", respond={"code": "123456"}, deck=deck).wait(30)
+            assert dn.run_task("task_sim_bills", conn, {"months": months}, deck=deck).wait(30).ok
+    text = path.read_text()
+    assert "ada_lovelace" not in text and "bob_babbage" not in text  # login names: placeholders and digests only
+
+    with no_network(), dn.Deck(replay=path) as deck:  # bob first: bob's recorded credential and run
+        bob = dn.connect("src_sim_power", "bob_babbage", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert len(dn.run_task("task_sim_bills", bob, {"months": 2}, deck=deck).wait(30).output["bills"]) == 2
+        ada = dn.connect("src_sim_power", "ada_lovelace", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert ada.id != bob.id
+        with pytest.raises(ReplayMiss) as caught:  # never recorded: said, not answered with another run
+            dn.run_task("task_sim_bills", ada, {"months": 3}, deck=deck).wait(30)
+        said = str(caught.value)
+        assert "no recorded answer for POST /v2/tasks/task_sim_bills/run" in said
+        assert "input.months (recorded: 1)" in said and "pw_match_1" not in said
+    with no_network(), dn.Deck(replay=path) as deck:  # another login name (not in the recording): by order
+        conn = dn.connect("src_sim_power", "someone_else", "x", respond={"code": "1"}, deck=deck).wait(30)
+        assert len(dn.run_task("task_sim_bills", conn, {"months": 1}, deck=deck).wait(30).output["bills"]) == 1
+
+
+@pytest.mark.parametrize("files", ["digest", "full"])
+def test_downloads_are_recorded_and_replay_their_bytes_or_say_only_the_digest_was_kept(files, sim, tmp_path):
+    from _storage_runs import client, completed_run
+
+    from deck_nb.recording import FileNotKept
+
+    path = tmp_path / "files.deckrec"
+    with dn.record(path, files=files), client(sim) as deck:
+        run = completed_run(deck, sim, months=2)
+        first = dn.download(run, tmp_path / "live", deck=deck, progress=False)
+    assert first["fetched"].all() and path.read_text().count('"file": {"size"') == 2
+    for replaying in ("Deck(replay=)", "dn.replay"):
+        folder = tmp_path / replaying
+        with no_network():
+            if replaying == "dn.replay":
+                with dn.replay(path), dn.Deck() as deck:
+                    again = dn.download(run.id, folder, deck=deck, progress=False)
+            else:
+                with dn.Deck(replay=path) as deck:
+                    again = dn.download(run.id, folder, deck=deck, progress=False)
+                    if files == "digest":
+                        with pytest.raises(FileNotKept, match='files="full"'):
+                            deck.storage.download(first["storage_id"][0], tmp_path / "one.pdf")
+        if files == "full":
+            assert again["error"].isna().all() and list(again["sha256"]) == list(first["sha256"])
+            assert [Path(p).read_bytes() for p in again["path"]] == [Path(p).read_bytes() for p in first["path"]]
+        else:  # no bytes to give: each file's row says so, and no file (zeros or otherwise) is written
+            assert not again["fetched"].any()
+            assert all(e.startswith("FileNotKept: ") for e in again["error"])
+            assert all("only the size" in e and 'record with files="full"' in e for e in again["error"])
+            assert [p.name for p in folder.iterdir() if not p.name.startswith(".")] == []
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
 def test_async_clients_record_and_replay(sim, tmp_path):
     path = tmp_path / "async.deckrec"
 

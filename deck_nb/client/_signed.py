@@ -1,7 +1,9 @@
 """The plain HTTP client that fetches signed URLs, made in one place (``signed_url_client``) so a
 recording or a test can hook it. A signed URL is a capability of its own: this client sends no
 ``Authorization`` and no Deck header, only what httpx sends by default, and the URL never reaches a
-log line (httpx logs every request's URL at INFO: a filter masks the ones fetched here)."""
+log line (httpx logs every request's URL at INFO: a filter masks the ones fetched here). Its
+transport sits behind the recording seam (``_transport.wrap``) like every client's, so downloads are
+recorded and replayed; ``deck=`` is the client it fetches for (its ``Deck(replay=...)``, if any)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from . import _transport
 from ._deadline import deadline_client
 
 CONNECT_S = 10.0
@@ -25,14 +28,18 @@ def _timeout(read: float) -> httpx.Timeout:
     return httpx.Timeout(connect=CONNECT_S, read=read, write=read, pool=CONNECT_S)
 
 
-def signed_url_client(*, asynchronous: bool = False, read_timeout: float = READ_S) -> Any:
+def signed_url_client(*, asynchronous: bool = False, read_timeout: float = READ_S, deck: Any = None) -> Any:
     """An ``httpx.Client`` (or ``AsyncClient``) for signed URLs: no auth, no Deck headers, bounded
-    connect and read timeouts; the sync one also honours the download's overall deadline
-    (``_deadline.call_deadline``). Replace ``deck_nb.client._signed.signed_url_client`` to hook it."""
+    connect and read timeouts, behind the recording seam (with ``deck``'s own replay, if it has one);
+    the sync one also honours the download's overall deadline (``_deadline.call_deadline``). Replace
+    ``deck_nb.client._signed.signed_url_client`` to hook it."""
     options: dict[str, Any] = {"timeout": _timeout(read_timeout), "follow_redirects": True, "max_redirects": 3}
     if asynchronous:
-        return httpx.AsyncClient(limits=_LIMITS, event_hooks={"request": [_remember_async]}, **options)
-    return deadline_client(limits=_LIMITS, event_hooks={"request": [_remember]}, **options)
+        transport = _transport.wrap(httpx.AsyncHTTPTransport(limits=_LIMITS), deck)
+        return httpx.AsyncClient(transport=transport, event_hooks={"request": [_remember_async]}, **options)
+    return deadline_client(
+        limits=_LIMITS, event_hooks={"request": [_remember]}, wrap=lambda t: _transport.wrap(t, deck), **options
+    )
 
 
 def _remember(request: httpx.Request) -> None:  # a redirect's target is masked too

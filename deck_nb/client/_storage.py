@@ -98,7 +98,8 @@ class Storage(_Resource[ClientT]):
 
             with self._http_lock:
                 if self._http is None:
-                    self._http = _signed.signed_url_client(asynchronous=asynchronous, read_timeout=self._client.timeout)
+                    timeout, deck = self._client.timeout, self._client  # deck: its replay answers downloads
+                    self._http = _signed.signed_url_client(asynchronous=asynchronous, read_timeout=timeout, deck=deck)
         return self._http
 
 

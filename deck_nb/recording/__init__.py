@@ -10,7 +10,7 @@ nothing from the client or the notebook layer. See docs/ci.md.
 """
 
 from ._format import RecordingError, load
-from ._replayer import Replayer, ReplayMiss
+from ._replayer import FileNotKept, Replayer, ReplayMiss
 from ._session import open_replay, record, replay
 
-__all__ = ["RecordingError", "ReplayMiss", "Replayer", "load", "open_replay", "record", "replay"]
+__all__ = ["FileNotKept", "RecordingError", "ReplayMiss", "Replayer", "load", "open_replay", "record", "replay"]

@@ -1,6 +1,7 @@
 """``DECK_NB_RECORD=path`` / ``DECK_NB_REPLAY=path``: a recording or a replay for a whole kernel or
 script, started by the first client deck_nb makes. A recording is saved after every notebook cell
-(in IPython) and at exit; ``DECK_NB_RECORD_OVERWRITE=1`` records over an existing file."""
+(in IPython) and at exit; ``DECK_NB_RECORD_OVERWRITE=1`` records over an existing file and
+``DECK_NB_RECORD_FILES=full`` keeps downloaded files' bytes (``dn.record(files="full")``)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def start_from_environment() -> None:
         record_path = os.environ.get("DECK_NB_RECORD")
         if record_path and not replay_path and "record" not in _started:
             overwrite = os.environ.get("DECK_NB_RECORD_OVERWRITE", "") not in ("", "0")
-            session = _started["record"] = record(record_path, overwrite=overwrite).start()
+            files = os.environ.get("DECK_NB_RECORD_FILES") or "digest"
+            session = _started["record"] = record(record_path, overwrite=overwrite, files=files).start()
             atexit.register(_save_quietly, session)
             _save_after_cells(session)
 

@@ -68,7 +68,7 @@ def response_body(content: bytes, headers: httpx.Headers, as_file: bool, full: b
 
 
 def content_of(response: dict[str, Any]) -> bytes:
-    """The bytes a replay answers with (a file kept as a digest: its size in zero bytes)."""
+    """The bytes a replay answers with (a file kept as a digest has none: an error answer's body)."""
     if "json" in response:
         return json.dumps(response["json"], ensure_ascii=False).encode("utf-8")
     if "text" in response:
@@ -77,7 +77,7 @@ def content_of(response: dict[str, Any]) -> bytes:
         return base64.b64decode(response["base64"])
     if "file" in response:
         file = response["file"]
-        return base64.b64decode(file["base64"]) if "base64" in file else bytes(file["size"])
+        return base64.b64decode(file["base64"]) if "base64" in file else b""
     return b""
 
 

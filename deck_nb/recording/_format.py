@@ -48,8 +48,12 @@ def load(path: str | os.PathLike) -> tuple[dict[str, Any], list[dict[str, Any]]]
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RecordingError(f"{path}: no such recording (record it first: docs/ci.md)") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{path}: a folder, not a recording file (a .deckrec file)") from None
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{path}: not a text file ({exc.reason})") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     raw = text.split("\n")
     if not text.endswith("\n"):
         raise _fail(path, len(raw), "the line is cut short: the recording is truncated")

@@ -36,6 +36,7 @@ class Recorder:
         self.path = Path(path)
         if files not in ("digest", "full"):
             raise ValueError(f"files= takes 'digest' (size and sha256, the default) or 'full', not {files!r}")
+        _check_writable(self.path)
         if self.path.exists() and not overwrite:
             raise RecordingError(f"{self.path} exists: pass overwrite=True to record over it")
         self.redactor = Redactor([str(v) for v in redact], [str(f) for f in redact_fields])
@@ -138,6 +139,9 @@ class Recorder:
                 "files": self.files,
                 "exchanges": len(entries),
             }
+            identities = self.redactor.header()
+            if identities:
+                header["identities"] = identities
             lines = [dumps(e) for e in entries]
             leaks = self.redactor.leaks(lines, _kept_bytes(entries))
             if leaks:
@@ -149,6 +153,16 @@ class Recorder:
             write(self.path, header, entries)
             self.saved = True
         return self.path
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before any traffic, a path no save could write (the session would be lost at the end)."""
+    if path.is_dir():
+        example = path / "session.deckrec"
+        raise RecordingError(f"{path} is a folder, not a recording file: name a file in it, e.g. {example}")
+    folder = next((p for p in path.parents if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        raise RecordingError(f"{path}: {folder} is a file, not a folder, so the recording cannot be saved there")
 
 
 def _kept_bytes(entries: list[dict[str, Any]]) -> list[tuple[int, bytes]]:

@@ -5,11 +5,18 @@ the shape of the traffic still replays: the API key, ``Authorization``, password
 into a form (the body of an ``.../interaction`` POST), ``auth_credentials``, ``tk_`` tokens,
 ``whsec_`` secrets, signed URLs (the whole URL) and ``Set-Cookie``; ``redact=`` adds the user's own
 values or field names. Each secret remembers the rule that found it, for the scan on save.
+
+An account's login name (``username``, ``email`` in ``auth_credentials``) is a secret too, but a
+replay must tell one account's requests from another's (a batch's pulls in another order): the
+recording keeps, per such placeholder, a salted scrypt digest of the value (``identities``), never
+the value, and a replay's redactor gives a live login name whose digest matches that placeholder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -21,18 +28,50 @@ TOKEN = re.compile(r"\b(tk|whsec|sk_live|sk_test)_[A-Za-z0-9_\-]{6,}")
 SIGNED_HOST = "https://redacted.deck-nb.invalid"
 SUBSTRING_MIN = 8  # shorter secrets are replaced only where they are a whole value (a code "1234" in an id is not)
 WHOLE_MIN = 4  # shorter still ("1", "yes"): only where a rule found them (a form's option values stay readable)
+IDENTITY_KEYS = {"username", "email", "login", "user", "user_name"}  # inside auth_credentials: whose login
+UNKNOWN_IDENTITY = "unknown_identity"  # a replay's placeholder kind for a login name the recording lacks
 
 
 class Redactor:
     """One recording's secrets: value -> placeholder, value -> the rule that found it."""
 
-    def __init__(self, values: list[str] = (), fields: list[str] = ()) -> None:
+    def __init__(self, values: list[str] = (), fields: list[str] = (), identities: Any = None) -> None:
         self.placeholders: dict[str, str] = {}
         self.rules: dict[str, str] = {}
         self.counts: dict[str, int] = {}
         self.fields = {f.lower() for f in fields} | SECRET_KEYS
         for value in values:
             self.secret(str(value), "redact= value", "value")
+        known = identities if isinstance(identities, dict) else {}
+        digests = known.get("digests") if isinstance(known.get("digests"), dict) else {}
+        self.replaying = identities is not None
+        try:  # a hand-edited salt matches no digest: accounts are then matched by order
+            self.salt = bytes.fromhex(known["salt"])
+        except (KeyError, TypeError, ValueError):
+            self.salt = os.urandom(16)
+        self.identities: dict[str, str] = {}  # placeholder -> digest (what a recording keeps)
+        self.recorded: dict[str, str] = {d: p for p, d in digests.items() if isinstance(d, str)}  # digest -> it
+
+    def identity(self, value: str, rule: str) -> str:
+        """A login name's placeholder: at replay the recorded one whose digest matches, if any."""
+        if value in self.placeholders or value in self.placeholders.values() or not value:
+            return self.secret(value, rule, UNKNOWN_IDENTITY)
+        if self.replaying and not self.recorded:  # a recording made before digests were kept
+            return self.secret(value, rule, UNKNOWN_IDENTITY)
+        digest = hashlib.scrypt(value.encode("utf-8"), salt=self.salt, n=2**14, r=8, p=1, dklen=16).hex()
+        if self.replaying:
+            placeholder = self.recorded.get(digest)
+            if placeholder is None:
+                return self.secret(value, rule, UNKNOWN_IDENTITY)
+            self.placeholders[value], self.rules[value] = placeholder, rule
+            return placeholder
+        placeholder = self.secret(value, rule, "auth_credentials")
+        self.identities[placeholder] = digest
+        return placeholder
+
+    def header(self) -> dict[str, Any]:
+        """What a recording's header keeps to tell accounts apart at replay (no value, only digests)."""
+        return {"salt": self.salt.hex(), "digests": dict(self.identities)} if self.identities else {}
 
     def secret(self, value: str, rule: str, kind: str) -> str:
         """The placeholder for ``value`` (made on first sight; ``kind`` shapes it)."""
@@ -71,7 +110,12 @@ class Redactor:
             for key, value in obj.items():
                 name = key.lower()
                 if name in self.fields:
-                    out[key] = self.leaves(value, f"field {key!r}", name if name in SECRET_KEYS else "field")
+                    rule = f"field {key!r}"
+                    if name == "auth_credentials" and isinstance(value, dict):
+                        for inner, login in value.items():
+                            if inner.lower() in IDENTITY_KEYS and isinstance(login, str):
+                                self.identity(login, rule)
+                    out[key] = self.leaves(value, rule, name if name in SECRET_KEYS else "field")
                 elif response and name == "url" and isinstance(value, str) and value:
                     out[key] = self.secret(value, "signed URL (a response's 'url')", "url")
                 else:

@@ -2,7 +2,8 @@
 
 Order-aware per resource: the GETs of one run are answered in recorded order, and once its answers
 are used up the last one (the terminal state) repeats; writes (a create, an answer, a cancel) are
-matched by order per endpoint, preferring the same body, then the same body shape. Each answer
+matched per endpoint by what they ask (``_match``: the same non-secret values, the same account),
+then by order; one that asks what was never recorded is a ``ReplayMiss``. Each answer
 belongs to an *epoch* of its resource (how many writes it had seen), so a poller that asks more or
 fewer times than at recording time still meets the answer that followed each write; concurrent runs
 of a batch match by resource and sequence, not by global order.
@@ -15,7 +16,6 @@ served it, in any answer (a create, an event, a list); an object the replay neve
 from __future__ import annotations
 
 import difflib
-import json
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -25,12 +25,18 @@ from urllib.parse import parse_qsl
 import httpx
 
 from . import _exchange as ex
+from . import _match
 from ._format import load
-from ._redact import Redactor
+from ._redact import SIGNED_HOST, Redactor
 
 
 class ReplayMiss(LookupError):
     """The replay was asked something its recording never saw (no request reached the network)."""
+
+
+class FileNotKept(ReplayMiss):
+    """A download whose recording kept the file's size and sha256 only (``files="digest"``, the
+    default): the replay has no bytes to give, and says so rather than answering other bytes."""
 
 
 _ERRORS = {"ConnectError": httpx.ConnectError, "ConnectTimeout": httpx.ConnectTimeout, "ReadTimeout": httpx.ReadTimeout}
@@ -54,8 +60,11 @@ class Replayer:
         self.served: set[int] = set()
         self.epochs: dict[str, int] = {}
         self.lock = threading.Lock()
-        self.redactor = Redactor()
+        identities = self.header.get("identities")
+        self.redactor = Redactor(identities=identities if isinstance(identities, dict) else {})
+        self.accounts = set(self.redactor.recorded.values())  # login-name placeholders it can tell apart
         self.latest: dict[str, dict[str, Any]] = {}  # object id -> as last served (see the docstring)
+        self.files = _stored_files(self.entries)  # signed-URL placeholder -> the item it fetches, for misses
 
     # -- the seam ------------------------------------------------------------------------------
 
@@ -74,6 +83,9 @@ class Replayer:
         if "error" in entry:
             raise _ERRORS.get(entry["error"], httpx.ReadError)(f"{entry['error']} (as recorded)", request=request)
         response = entry["response"]
+        file = response.get("file")
+        if isinstance(file, dict) and "base64" not in file and 200 <= response["status"] < 300:
+            raise self._not_kept(entry)
         if "json" in response:
             with self.lock:
                 _remember(response["json"], self.latest)
@@ -122,23 +134,39 @@ class Replayer:
 
     def _write(self, method: str, path: str, request: httpx.Request) -> dict[str, Any]:
         recorded = self.writes.get((method, path), [])
-        left = [e for e in recorded if e["n"] not in self.served]
-        if not left:
-            if recorded:
-                raise ReplayMiss(
-                    f"replay of {self.path}: {method} {path} was sent more often than recorded "
-                    f"({len(recorded)} time{'s' if len(recorded) != 1 else ''}); the recording has no answer left"
-                )
+        if not recorded:
             raise self._miss(method, path, "")
         body = self.redactor.request_body(method, path, ex.request_json(request))
-        wanted = json.dumps(body, sort_keys=True)
-        pick = next((e for e in left if json.dumps(e["request"], sort_keys=True) == wanted), None)
+        left = [e for e in recorded if e["n"] not in self.served]
+        pick = _match.choose(body, left, self.accounts)
         if pick is None:
-            pick = next((e for e in left if ex.shape(e["request"]) == ex.shape(body)), left[0])
+            raise self._unmatched(method, path, body, recorded, left)
         self.served.add(pick["n"])
         resource = ex.resource_of(path)
         self.epochs[resource] = self.epochs.get(resource, 0) + 1
         return pick
+
+    def _unmatched(self, method: str, path: str, body: Any, recorded: list, left: list) -> ReplayMiss:
+        times = len([e for e in recorded if _match.choose(body, [e], self.accounts) is not None])
+        if times:
+            return ReplayMiss(
+                f"replay of {self.path}: {method} {path} was sent more often than recorded with this body "
+                f"({times} time{'s' if times != 1 else ''}); the recording has no answer left"
+            )
+        entry, found = _match.nearest(body, left or recorded, self.accounts)
+        return ReplayMiss(
+            f"replay of {self.path}: no recorded answer for {method} {path} with this body; the nearest "
+            f"recorded one (line {entry['n'] + 2}) differs at {'; '.join(found[:3])} (nothing was sent)"
+        )
+
+    def _not_kept(self, entry: dict[str, Any]) -> FileNotKept:
+        file = entry["response"]["file"]
+        item = self.files.get(SIGNED_HOST + entry["path"], "a downloaded file")
+        return FileNotKept(
+            f"replay of {self.path}: the recording kept only the size ({file['size']} bytes) and sha256 "
+            f'({file["sha256"][:12]}…) of {item}, not its bytes: record with files="full" to replay '
+            "downloads (nothing was sent)"
+        )
 
     def _miss(self, method: str, path: str, query: str) -> ReplayMiss:
         asked = f"{method} {path}" + (f"?{query}" if query else "")
@@ -161,3 +189,15 @@ def _remember(body: Any, latest: dict[str, dict[str, Any]], depth: int = 0) -> N
         for key in ("data",):
             if key in body:
                 _remember(body[key], latest, depth + 1)
+
+
+def _stored_files(entries: list[dict[str, Any]]) -> dict[str, str]:
+    """Each recorded signed URL (a placeholder) named by the storage item that answered it."""
+    named = {}
+    for entry in entries:
+        body = entry.get("response", {}).get("json")
+        items = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), list) else [body]
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("url"), str) and isinstance(item.get("id"), str):
+                named[item["url"]] = f"storage item {item['id']} ({item.get('file_name')!r})"
+    return named
