@@ -56,6 +56,10 @@ def test_a_recorded_session_replays_in_a_script_with_nobody_to_answer(deck_simul
     replayed = _script(FLOW.format(options="", respond=""), DECK_NB_REPLAY=str(path))
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout.splitlines()[-1] == recorded.stdout.splitlines()[-1] == "RESULT completed 2"
+    # answered by code when it was recorded: DECK_NB_RESPONDER=simulator replays it too, never asking the
+    # recording a GET /v2/test it does not hold
+    simulated = _script(FLOW.format(options="", respond=""), DECK_NB_REPLAY=str(path), DECK_NB_RESPONDER="simulator")
+    assert simulated.returncode == 0 and simulated.stdout.splitlines()[-1] == "RESULT completed 2", simulated.stderr
     # and without the recording, nobody can answer: a clear NoAnswer, at once
     live = _script(FLOW.format(options=options, respond=""))
     assert live.returncode != 0 and "NoAnswer" in live.stderr and "DECK_NB_REPLAY" in live.stderr
@@ -71,12 +75,6 @@ def test_a_client_replaying_its_own_recording_is_answered_and_a_live_one_is_refu
         conn = dn.connect("src_sim_power", username="ada", password="pw_own_1", deck=replaying)
         run = dn.run_task("task_sim_usage", conn, {"days": 2}, deck=replaying).wait(60)
         assert run.status == "completed" and isinstance(run.responder, ReplayResponder)
-    # answered by code when it was recorded: DECK_NB_RESPONDER=simulator replays it too, never asking
-    # the recording a GET /v2/test it does not hold
-    with no_network(), dn.Deck(replay=path) as replaying:
-        conn = dn.connect("src_sim_power", username="ada", password="pw_own_1", respond="simulator", deck=replaying)
-        again = dn.run_task("task_sim_usage", conn, {"days": 2}, deck=replaying).wait(60)
-        assert again.status == "completed"
     live = dn.Deck(api_key=deck_simulator.api_key, base_url=deck_simulator.base_url)
     with live, pytest.raises(DeckError, match="only answers a session replayed"):
         ReplayResponder().check(live)
