@@ -470,13 +470,6 @@ def test_replay_asked_something_never_recorded_fails_that_call_and_recording_ove
         assert conn.ok  # the miss lost nothing: the recorded session still replays after it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run whose polls answer a status deck_nb does not know ('c0mpleted': a hand edit, or a status "
-    "Deck adds later) keeps the job at `running` until its wait times out, and the WaitTimeout and card say "
-    "'last seen `running`' although deck.task_runs.retrieve says 'c0mpleted'; expected the job to show "
-    "the status Deck answered (permissive models) and the message to name it",
-)
 @pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
 def test_a_status_deck_nb_does_not_know_is_shown_as_answered_not_as_running(session_recording):
     text = session_recording.read_text()
