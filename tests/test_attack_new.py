@@ -672,12 +672,6 @@ def test_errors_frames_of_histories_of_both_apis_concat_keeping_the_code_categor
     assert "connection_not_connected" in set(seed.errors["code"].dropna())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an encrypted run's output (an enc_ string) makes dn.outputs_frame answer an empty frame without "
-    "a word: the analyst cannot tell 'no bills' from 'encrypted'; expected a clear error or warning naming "
-    "the encryption (or a row per run saying so)",
-)
 @FASTSIM
 def test_outputs_frame_of_an_encrypted_run_says_it_is_encrypted(sim, tmp_path):
     import warnings
