@@ -635,9 +635,8 @@ def test_every_frame_of_a_history_and_of_an_empty_one_round_trips_parquet_and_co
         a, e = seed.frame(name), empty.frame(name)
         assert list(a.columns) == list(e.columns), name
         assert dict(a.dtypes.astype(str)) == dict(e.dtypes.astype(str)), name  # an empty frame is typed alike
-        if name != "errors":  # see the strict xfail below
-            both = pd.concat([a, e, a], ignore_index=True)
-            assert dict(both.dtypes.astype(str)) == dict(a.dtypes.astype(str)), name
+        both = pd.concat([a, e, a], ignore_index=True)
+        assert dict(both.dtypes.astype(str)) == dict(a.dtypes.astype(str)), name
         for frame in (a, e):
             frame.to_parquet(tmp_path / f"{name}.parquet")
             back = pd.read_parquet(tmp_path / f"{name}.parquet")
@@ -647,14 +646,6 @@ def test_every_frame_of_a_history_and_of_an_empty_one_round_trips_parquet_and_co
         assert dict(pd.read_parquet(tmp_path / "x.parquet").dtypes.astype(str)) == dict(frame.dtypes.astype(str))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history/_categories.ERROR_CODES lacks codes the specs document (connection_not_connected, "
-    "connection_not_found, credential_not_found, session_not_found, task_not_found, "
-    "task_run_not_cancelable, idempotency_key_error): a history that saw one (a run on a failed seed "
-    "login) has extra categories, so pd.concat with another history's or an empty history's errors "
-    "frame turns `code` from category to object, against _categories' promise",
-)
 @pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
 def test_errors_frames_of_histories_of_both_apis_concat_keeping_the_code_category(sim, tmp_path):
     from deck_nb.history import History, Journal
