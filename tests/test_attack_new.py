@@ -768,17 +768,8 @@ def test_a_batch_that_interleaves_differently_at_replay_replays_each_pull_as_rec
     "cell",
     [
         "await dn.connect('src_sim_power', 'ada', '{pw}', respond='widget')",
-        pytest.param(
-            "dn.connect('src_sim_power', 'ada', '{pw}', respond=__import__('deck_nb.notebook.widget_responder')"
-            ".notebook.widget_responder.WidgetResponder()).wait(60)",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="job.wait() in a headless kernel (papermill: allow_stdin false, no page) with a widget "
-                "responder says NeedsAwait 'use `await job`', advice that cannot work there (nobody will "
-                "click); expected the NoAnswer every other headless path gives, naming respond=, "
-                "DECK_NB_RESPONDER and DECK_NB_REPLAY",
-            ),
-        ),
+        "dn.connect('src_sim_power', 'ada', '{pw}', respond=__import__('deck_nb.notebook.widget_responder')"
+        ".notebook.widget_responder.WidgetResponder()).wait(60)",
         "(await dn.run_many([dn.Pull('src_sim_power', 'ada', '{pw}', task_id='task_sim_bills')],"
         " respond='widget'))[0].error",
     ],
