@@ -484,6 +484,8 @@ def test_a_status_deck_nb_does_not_know_is_shown_as_answered_not_as_running(sess
             said = str(exc)
         assert deck.task_runs.retrieve(job.id).status == "c0mpleted"
         assert job.status == "c0mpleted" and "running" not in said, said
+        runs = dn.history().runs
+        assert runs.loc[runs["id"] == job.id, "status"].tolist() == ["c0mpleted"]  # journaled as answered
 
 
 # --- 4. the job machine: hostile responders, interrupts, loops ------------------------------------
