@@ -431,13 +431,6 @@ def test_replay_asked_something_never_recorded_fails_that_call_and_recording_ove
         assert conn.ok  # the miss lost nothing: the recorded session still replays after it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run whose polls answer a status deck_nb does not know ('c0mpleted': a hand edit, or a status "
-    "Deck adds later) keeps the job at `running` until its wait times out, and the WaitTimeout and card say "
-    "'last seen `running`' although deck.task_runs.retrieve says 'c0mpleted'; expected the job to show "
-    "the status Deck answered (permissive models) and the message to name it",
-)
 @pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
 def test_a_status_deck_nb_does_not_know_is_shown_as_answered_not_as_running(session_recording):
     text = session_recording.read_text()
@@ -452,6 +445,8 @@ def test_a_status_deck_nb_does_not_know_is_shown_as_answered_not_as_running(sess
             said = str(exc)
         assert deck.task_runs.retrieve(job.id).status == "c0mpleted"
         assert job.status == "c0mpleted" and "running" not in said, said
+        runs = dn.history().runs
+        assert runs.loc[runs["id"] == job.id, "status"].tolist() == ["c0mpleted"]  # journaled as answered
 
 
 # --- 4. the job machine: hostile responders, interrupts, loops ------------------------------------
@@ -603,9 +598,8 @@ def test_every_frame_of_a_history_and_of_an_empty_one_round_trips_parquet_and_co
         a, e = seed.frame(name), empty.frame(name)
         assert list(a.columns) == list(e.columns), name
         assert dict(a.dtypes.astype(str)) == dict(e.dtypes.astype(str)), name  # an empty frame is typed alike
-        if name != "errors":  # see the strict xfail below
-            both = pd.concat([a, e, a], ignore_index=True)
-            assert dict(both.dtypes.astype(str)) == dict(a.dtypes.astype(str)), name
+        both = pd.concat([a, e, a], ignore_index=True)
+        assert dict(both.dtypes.astype(str)) == dict(a.dtypes.astype(str)), name
         for frame in (a, e):
             frame.to_parquet(tmp_path / f"{name}.parquet")
             back = pd.read_parquet(tmp_path / f"{name}.parquet")
@@ -615,14 +609,6 @@ def test_every_frame_of_a_history_and_of_an_empty_one_round_trips_parquet_and_co
         assert dict(pd.read_parquet(tmp_path / "x.parquet").dtypes.astype(str)) == dict(frame.dtypes.astype(str))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history/_categories.ERROR_CODES lacks codes the specs document (connection_not_connected, "
-    "connection_not_found, credential_not_found, session_not_found, task_not_found, "
-    "task_run_not_cancelable, idempotency_key_error): a history that saw one (a run on a failed seed "
-    "login) has extra categories, so pd.concat with another history's or an empty history's errors "
-    "frame turns `code` from category to object, against _categories' promise",
-)
 @pytest.mark.deck_simulator(api="both", clock="real", time_scale=0.01, rate_limit="off")
 def test_errors_frames_of_histories_of_both_apis_concat_keeping_the_code_category(sim, tmp_path):
     from deck_nb.history import History, Journal
@@ -640,12 +626,6 @@ def test_errors_frames_of_histories_of_both_apis_concat_keeping_the_code_categor
     assert "connection_not_connected" in set(seed.errors["code"].dropna())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an encrypted run's output (an enc_ string) makes dn.outputs_frame answer an empty frame without "
-    "a word: the analyst cannot tell 'no bills' from 'encrypted'; expected a clear error or warning naming "
-    "the encryption (or a row per run saying so)",
-)
 @FASTSIM
 def test_outputs_frame_of_an_encrypted_run_says_it_is_encrypted(sim, tmp_path):
     import warnings
@@ -742,17 +722,8 @@ def test_a_batch_that_interleaves_differently_at_replay_replays_each_pull_as_rec
     "cell",
     [
         "await dn.connect('src_sim_power', 'ada', '{pw}', respond='widget')",
-        pytest.param(
-            "dn.connect('src_sim_power', 'ada', '{pw}', respond=__import__('deck_nb.notebook.widget_responder')"
-            ".notebook.widget_responder.WidgetResponder()).wait(60)",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="job.wait() in a headless kernel (papermill: allow_stdin false, no page) with a widget "
-                "responder says NeedsAwait 'use `await job`', advice that cannot work there (nobody will "
-                "click); expected the NoAnswer every other headless path gives, naming respond=, "
-                "DECK_NB_RESPONDER and DECK_NB_REPLAY",
-            ),
-        ),
+        "dn.connect('src_sim_power', 'ada', '{pw}', respond=__import__('deck_nb.notebook.widget_responder')"
+        ".notebook.widget_responder.WidgetResponder()).wait(60)",
         "(await dn.run_many([dn.Pull('src_sim_power', 'ada', '{pw}', task_id='task_sim_bills')],"
         " respond='widget'))[0].error",
     ],

@@ -101,6 +101,37 @@ def test_two_histories_concat_keeping_their_categoricals(sim):
         assert all(isinstance(combined[c].dtype, pd.CategoricalDtype) for c in categorical), name
 
 
+# error codes the specs document, met here over HTTP: the API's refusals and runs failed on purpose
+REFUSED = ("task_not_found", "task_run_not_found", "task_run_not_cancelable", "credential_not_found", "input_invalid")
+
+
+def test_the_error_codes_the_specs_document_are_known_categories_so_errors_frames_concat(sim):
+    journal = Journal()
+    with client(sim, journal, "credentials") as deck:
+        job = login(deck, "cat")
+        for code in ("timeout", "blocked", "source_error"):
+            dn.run_task("task_sim_bills", job, {"months": 1, "fail_with": code}, deck=deck).wait(20)
+        done = dn.run_task("task_sim_bills", job, {"months": 1}, deck=deck).wait(20)
+        for refused in (
+            lambda: deck.tasks.retrieve("task_nope"),
+            lambda: deck.task_runs.retrieve("trun_nope"),
+            lambda: deck.task_runs.cancel(done.id),
+            lambda: deck.task_runs.create("task_sim_bills", credential_id="cred_nope"),
+            lambda: deck.task_runs.create("task_sim_bills", credential_id=job.id, input={"months": 99}),
+        ):
+            with pytest.raises(dn.DeckError):
+                refused()
+    errors, empty = History([journal]).errors, History([Journal()]).errors
+    assert set(REFUSED) <= set(errors["code"].dropna()), errors["code"].tolist()
+    assert list(errors["code"].cat.categories) == list(empty["code"].cat.categories)  # nothing outside the known
+    assert list(errors["type"].cat.categories) == list(empty["type"].cat.categories)
+    both = pd.concat([errors, empty, errors], ignore_index=True)
+    assert isinstance(both["code"].dtype, pd.CategoricalDtype) and len(both) == 2 * len(errors)
+    runs = History([journal]).runs
+    assert {"timeout", "blocked", "source_error"} <= set(runs["error_code"].dropna())
+    assert list(runs["error_code"].cat.categories) == list(History([Journal()]).runs["error_code"].cat.categories)
+
+
 def test_a_status_from_a_newer_deck_is_kept_and_concat_then_falls_back_to_text(journal):
     """Deck may add a status: the frame keeps it (as an extra category after the known ones). A
     frame that saw it and one that did not have different categories, and pandas then concatenates

@@ -138,4 +138,5 @@ def test_encrypted_payloads_are_opaque_strings_and_nothing_crashes(sim):
     assert "trun_" in repr(full) and "TaskRun" in full._repr_html_()
     frame = dn.runs_frame([full])
     assert frame.loc[0, "status"] == "completed"
-    assert dn.outputs_frame([full]).empty
+    with pytest.warns(UserWarning, match=f"{full.id}: its output is encrypted"):
+        assert dn.outputs_frame([full]).empty  # said, not silent

@@ -26,8 +26,21 @@ CREDENTIAL_STATUSES = ("unverified", "verified", "invalid", "deleted")
 SESSION_STATUSES = ("queued", "running", "idle", "completing", "completed", "failed")
 RESULTS = ("success", "failure", "unknown")
 APIS = ("connections", "credentials")
-ERROR_TYPES = ("api", "auth", "connection", "source", "request", "interaction", "idempotency", "rate_limit", "task")
+# every error ``type`` and ``code`` the specs document (deck-api.md, deck-api-current.md, deck-api-storage.md)
+ERROR_TYPES = (
+    "api",
+    "auth",
+    "connection",
+    "source",
+    "request",
+    "interaction",
+    "idempotency",
+    "rate_limit",
+    "task",
+    "session",
+)
 ERROR_CODES = (
+    # deck-api.md section 1: Deck's documented codes
     "api_error",
     "timeout",
     "blocked",
@@ -38,15 +51,38 @@ ERROR_CODES = (
     "source_blocked",
     "input_missing",
     "input_invalid",
+    "cursor_invalid",
+    "api_key_invalid",
     "auth_invalid",
     "interaction_timeout",
+    "mfa_timeout",  # interaction_timeout's older spelling on some of Deck's pages
     "interaction_not_required",
     "interaction_input_invalid",
     "rate_limit_exceeded",
-    "session_limit_exceeded",
     "idempotency_error",
+    "idempotency_key_error",
+    # deck-api.md sections 4-5: a run's checks, cancel, and request/<resource>_not_found per id prefix
+    "connection_not_connected",
+    "task_run_not_cancelable",
+    "task_not_found",
+    "connection_not_found",
+    "task_run_not_found",
+    "event_not_found",
+    "event_destination_not_found",
+    # deck-api-current.md: credentials and sessions
+    "session_limit_exceeded",
+    "credential_not_found",
+    "session_not_found",
+    "credential_deleted",
+    "session_not_active",
+    "session_mismatch",
+    "review_rejected",
+    "not_found",  # a path of the API the server does not serve
+    # deck-api-storage.md: an unknown stor_ id
+    "storage_not_found",
 )
-INTERACTION_TYPES = ("mfa", "security_question", "account_selection", "credentials")
+# ``device_confirmation``: the simulator's novel source (deck-api.md section 5), a type no client builds for
+INTERACTION_TYPES = ("mfa", "security_question", "account_selection", "device_confirmation", "credentials")
 OUTCOMES = (
     outcomes.PENDING,
     outcomes.ACCEPTED,

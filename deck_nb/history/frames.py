@@ -4,6 +4,7 @@ tz-aware UTC datetimes, float seconds, categoricals for statuses/types/codes, nu
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -148,14 +149,19 @@ OUTPUT_FRONT = ["run_id", "task_id", "source_id", "item"]
 def outputs_frame(runs: Any) -> pd.DataFrame:
     """Flatten task outputs (bills, transactions, usage rows) into one tidy table, the run id beside
     each row; scalar output fields (e.g. ``account_id``) repeat on every row of their run. Typed like
-    the history's frames: whole numbers ``Int64``, dates tz-aware UTC, text ``string``."""
+    the history's frames: whole numbers ``Int64``, dates tz-aware UTC, text ``string``. A run whose
+    output cannot be flattened (encrypted: an ``enc_`` string) has no rows, and a warning names it,
+    so "no bills" and "unreadable" are never confused; the other runs' rows stay."""
     records: list[dict[str, Any]] = []
+    unread: dict[str, list[str]] = {}  # why an output has no rows → the runs
     for raw in _unwrap(runs):
         obj = plain(raw)
         if obj is None:
             raise TypeError(f"expected task runs (models or dicts), not {type(raw).__name__}")
         output = obj.get("output")
         if not isinstance(output, dict):
+            if output is not None:
+                unread.setdefault(_unreadable(output), []).append(str(obj.get("id")))
             continue
         scalars = {k: v for k, v in output.items() if not isinstance(v, list | dict)}
         ident = {"run_id": obj.get("id"), "task_id": obj.get("task_id"), "source_id": obj.get("source_id")}
@@ -164,9 +170,21 @@ def outputs_frame(runs: Any) -> pd.DataFrame:
                 for item in items:
                     row = _flat(item) if isinstance(item, dict) else {"value": item}
                     records.append({**row, **ident, "item": name, **scalars})
+    for why, ids in unread.items():
+        warnings.warn(f"outputs_frame: no rows for {', '.join(ids)}: {why}", UserWarning, stacklevel=2)
     columns = list(dict.fromkeys(c for r in records for c in r))
     columns = OUTPUT_FRONT + [c for c in columns if c not in OUTPUT_FRONT]
     return pd.DataFrame({c: _output_column(c, [r.get(c) for r in records]) for c in columns}, columns=columns)
+
+
+def _unreadable(output: Any) -> str:
+    """Why an output that is not an object gives no rows (never the output itself: it may be ciphertext)."""
+    if isinstance(output, str) and output.startswith("enc_"):
+        return (
+            "its output is encrypted (your organisation has Deck encrypt payloads: an `enc_` string); "
+            "decrypt it with your key, or read dn.extractions(runs), which stay plain"
+        )
+    return f"its output is a {type(output).__name__}, not an object of named fields"
 
 
 def _flat(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:

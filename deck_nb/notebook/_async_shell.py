@@ -21,7 +21,7 @@ from deck_nb.client import AsyncDeck, Deck, WaitTimeout
 from ._errors import JobInterrupted, NeedsAwait
 from ._prompt import Prompt, in_kernel
 from ._waits import Deadline, loop_running
-from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit, until
+from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit
 
 ANSWER_CHECK_S = 1.0  # while a person types, how often to check the prompt is still open
 FOLLOW_WAKE_S = 0.25  # a waiting cell wakes this often, so Interrupt lands at once (see research)
@@ -106,7 +106,7 @@ async def drive_async(job: Any, adeck: AsyncDeck, deadline: Deadline, settle: Se
 
 async def run_command(job: Any, adeck: AsyncDeck, cmd: Any, deadline: Deadline) -> Any:
     if isinstance(cmd, Settle):
-        return await job._resources(adeck).wait(job.id, timeout=deadline.remaining(), until=until(cmd))
+        return await job._resources(adeck).wait(job.id, timeout=deadline.remaining(), until=job.machine.polling(cmd))
     if isinstance(cmd, Call):
         value = cmd.fn(adeck)
         return await value if inspect.isawaitable(value) else value

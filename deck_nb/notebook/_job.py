@@ -187,8 +187,10 @@ class Job:
     def wait(self, timeout: float | None = None) -> Job:
         """Finish synchronously (scripts, headless responders), within ``timeout`` seconds for the
         whole job (asks and answers included; ``WaitTimeout`` then, and waiting again resumes). In
-        a kernel with a widget responder use ``await job``: a blocking wait cannot receive clicks."""
-        if self.responder.needs_await and _loop_running():
+        a kernel with a widget responder use ``await job``: a blocking wait cannot receive clicks (a
+        headless kernel, where nobody can click either way, gets the responder's ``NoAnswer``)."""
+        headless = in_kernel() and _async_shell.waiting_mode() == "fail"  # its responder says NoAnswer
+        if self.responder.needs_await and _loop_running() and not headless:
             raise NeedsAwait(
                 f"`job.wait()` cannot receive form clicks inside Jupyter; use `await job` "
                 f"(e.g. `{self.kind if self.kind != 'task_run' else 'run'} = await job`), "

@@ -11,7 +11,7 @@ from deck_nb.client import WaitTimeout
 
 from ._errors import NeedsAwait
 from ._waits import Deadline, loop_running
-from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit, until
+from .machine import DONE, Ask, Call, Create, Follow, Settle, Submit
 
 
 def drive_sync(job: Any, deadline: Deadline) -> None:
@@ -54,7 +54,7 @@ def start_sync(job: Any) -> None:
 def run_command(job: Any, cmd: Any, deadline: Deadline) -> Any:
     deck = job._deck
     if isinstance(cmd, Settle):
-        return job._resources(deck).wait(job.id, timeout=deadline.remaining(), until=until(cmd))
+        return job._resources(deck).wait(job.id, timeout=deadline.remaining(), until=job.machine.polling(cmd))
     if isinstance(cmd, Call):
         return cmd.fn(deck)
     if isinstance(cmd, Submit):

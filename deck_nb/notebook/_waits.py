@@ -9,6 +9,7 @@ from typing import Any
 
 from deck_nb._clock_hints import hint_for
 from deck_nb.client import WaitTimeout
+from deck_nb.history._categories import ANY_STATUS
 
 
 class Deadline:
@@ -28,8 +29,10 @@ class Deadline:
     def expired_error(self, job: Any) -> WaitTimeout:
         what = f"{job.kind.replace('_', ' ')} {job.id or job.card.title}"
         hint = hint_for(getattr(job._deck, "base_url", None))
+        unknown = job.resource is not None and job.status not in ANY_STATUS  # a newer Deck's, or a hand edit
+        seen = f"`{job.status}`" + (", a status deck_nb does not know, so not taken for an end" if unknown else "")
         return WaitTimeout(
-            f"{what} did not finish within {round(self.timeout, 2):g} s (last seen `{job.status}`); "
+            f"{what} did not finish within {round(self.timeout, 2):g} s (last seen {seen}); "
             + (f"{hint}, then wait again" if hint else "wait again (`await job` or job.wait()) to resume it")
         )
 

@@ -262,6 +262,18 @@ class JobMachine:
         self.pending = None if cmd is DONE else cmd
         return cmd
 
+    def polling(self, cmd: Settle) -> Callable[[Any], bool]:
+        """The stop test of ``cmd``'s poll, taking every state read on the way: ``status`` and the
+        card say what Deck answered at each poll (a status deck_nb does not know included: it is
+        shown and polled on, never mistaken for the last one the plan stopped at)."""
+        stop = until(cmd)
+
+        def polled(obj: Any) -> bool:
+            self.observe(obj)
+            return stop(obj)
+
+        return polled
+
     @staticmethod
     def handles(cmd: Any, exc: BaseException) -> bool:
         """Whether the plan decides about this error (else it propagates out of the shell)."""

@@ -159,6 +159,7 @@ class EventWatcher:
         """The resource as the server has it now, if settled (the truth, whatever the feed said)."""
         obj = await job._resources(self.adeck).retrieve(job.id)
         if not is_settled(obj):
+            job.machine.observe(obj)  # its card says what Deck answered (a status deck_nb does not know too)
             return None
         self.latest.pop(job.id, None)
         return obj
