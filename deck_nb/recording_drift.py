@@ -34,7 +34,7 @@ IN_FLIGHT = {
     "TaskRun": {"queued", "running", "interaction_required", models.TaskRun.REVIEW, "cancelling"},
     "Connection": {"connecting", "interaction_required"},
     "Credential": {"unverified", "verified", "invalid", "deleted"},
-    "Session": {"active", "completing"},
+    "Session": {"queued", "running", "idle", "completing", "active"},
 }
 PAGE_KEYS = {"data", "has_more", "next_cursor", "request_id", "object", "url"}
 

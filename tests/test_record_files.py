@@ -291,3 +291,15 @@ def test_under_replay_the_clock_reads_as_at_recording_time_and_waits_take_no_wal
         assert _clock.now() - before >= timedelta(seconds=390)
     assert real_time.perf_counter() - started < 2
     assert not _clock.current().virtual  # the real clock is back when the replay ends
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_fresh_recording_of_a_run_in_a_session_has_no_drift(deck_simulator, tmp_path, capsys):
+    """A session that is `idle` between runs is a documented status, not drift."""
+    path = tmp_path / "session.deckrec"
+    with dn.record(path), dn.Deck(api_key=deck_simulator.api_key, base_url=deck_simulator.base_url) as deck:
+        conn = dn.connect("src_sim_power", username="ada", password="pw_drift_1", deck=deck)
+        run = dn.run_task("task_sim_usage", conn, {"days": 2}, respond={"code": "123456"}, deck=deck).wait(60)
+    assert run.ok and "/v2/sessions/" in path.read_text()  # the run's session was read, idle
+    assert main(["recording", "check", str(path)]) == 0, capsys.readouterr().out
+    assert "unknown statuses" not in capsys.readouterr().out
