@@ -78,3 +78,25 @@ def test_a_client_replaying_its_own_recording_is_answered_and_a_live_one_is_refu
     live = dn.Deck(api_key=deck_simulator.api_key, base_url=deck_simulator.base_url)
     with live, pytest.raises(DeckError, match="only answers a session replayed"):
         ReplayResponder().check(live)
+
+
+@pytest.mark.deck_simulator(api="credentials", **FAST)
+def test_a_notebook_that_records_itself_replays_unchanged(deck_simulator, tmp_path):
+    """docs/ci.md step 1 puts ``with dn.record(path):`` in the notebook; under a replay of that very
+    file it records nothing and leaves the file alone (no "exists: pass overwrite=True")."""
+    path = tmp_path / "self.deckrec"
+    code = f"""
+import deck_nb as dn
+deck = dn.Deck({{options}})
+with dn.record({str(path)!r}) as rec:
+    conn = dn.connect("src_sim_power", username="ada", password="pw_self_3", deck=deck)
+    run = dn.run_task("task_sim_usage", conn, {{{{"days": 2}}}}, deck=deck{{respond}}).wait(60)
+print("RESULT", run.status, len(run.output["usage"]), rec.exchanges > 0)
+"""
+    options = f"api_key={deck_simulator.api_key!r}, base_url={deck_simulator.base_url!r}"
+    recorded = _script(code.format(options=options, respond=', respond={"code": "123456"}'))
+    assert recorded.returncode == 0 and recorded.stdout.splitlines()[-1] == "RESULT completed 2 True", recorded.stderr
+    kept = path.read_bytes()
+    replayed = _script(code.format(options="", respond=""), DECK_NB_REPLAY=str(path))
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.splitlines()[-1] == "RESULT completed 2 False" and path.read_bytes() == kept

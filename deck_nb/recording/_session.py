@@ -7,6 +7,8 @@ virtual (``deck_nb._clock``) until it ends.
 
 from __future__ import annotations
 
+import logging
+import os
 from contextlib import ContextDecorator
 from pathlib import Path
 from typing import Any
@@ -24,27 +26,40 @@ class record(ContextDecorator):
     ``overwrite=True`` records over an existing file; ``files="full"`` keeps downloaded bytes (the
     default keeps their size and sha256); ``redact=`` adds your own secret values (account numbers,
     names), ``redact_fields=`` field names whose values are secret. Saved when the block ends (also
-    on ``async with``); a save that would leave a known secret on disk raises ``RecordingError``."""
+    on ``async with``); a save that would leave a known secret on disk raises ``RecordingError``.
+
+    Under a replay (``DECK_NB_REPLAY``, ``pytest --deck-replay``) it records nothing and leaves the
+    file alone, so the notebook that recorded itself replays unchanged."""
 
     def __init__(
         self, path: str | Path, *, overwrite: bool = False, files: str = "digest", redact=(), redact_fields=()
     ) -> None:
-        self.recorder = Recorder(path, overwrite=overwrite, files=files, redact=redact, redact_fields=redact_fields)
-        self.path = self.recorder.path
+        self.replaying = _replaying()
+        self.recorder = (
+            None
+            if self.replaying
+            else Recorder(path, overwrite=overwrite, files=files, redact=redact, redact_fields=redact_fields)
+        )
+        self.path = Path(path) if self.recorder is None else self.recorder.path
 
     def start(self) -> record:
+        if self.recorder is None:
+            log.info("deck_nb: replaying, so dn.record(%s) records nothing", self.path.name)
+            return self
         if _clock.current().virtual:  # a recording talks to a live server: real time only (a replay's
             _clock.use(None)  # client left open, e.g. an unclosed twin, must not speed up its waits)
         _wire.activate(self.recorder)
         return self
 
     def stop(self) -> Path:
+        if self.recorder is None:
+            return self.path
         _wire.deactivate(self.recorder)
         return self.recorder.save()
 
     def save(self) -> Path:
         """Write what is recorded so far (the recording goes on)."""
-        return self.recorder.save()
+        return self.path if self.recorder is None else self.recorder.save()
 
     def __enter__(self) -> record:
         return self.start()
@@ -60,7 +75,17 @@ class record(ContextDecorator):
 
     @property
     def exchanges(self) -> int:
-        return len(self.recorder.entries)
+        return 0 if self.recorder is None else len(self.recorder.entries)
+
+
+def _replaying() -> bool:
+    """A process-wide replay is on, or will be at the first client (``DECK_NB_REPLAY``)."""
+    return bool(os.environ.get("DECK_NB_REPLAY", "").strip()) or any(
+        getattr(handler, "replays", False) for handler in _wire.active()
+    )
+
+
+log = logging.getLogger("deck_nb.recording")
 
 
 def open_replay(path: str | Path) -> Replayer:
