@@ -4,6 +4,7 @@ the prompts) so they are committed with outputs. ``python notebooks/build.py`` a
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -890,6 +891,7 @@ def build(names: list[str]) -> None:
     for name, cells in NOTEBOOKS.items():
         if names and name not in names:
             continue
+        shutil.rmtree(HERE / "deck_files", ignore_errors=True)  # saved outputs name files as a first run does
         nb = nbformat.v4.new_notebook(cells=cells)
         # ipykernel's own display name: JupyterLab rewrites any other on open (the notebook then opens modified)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
