@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_simulator)
 
     recording = commands.add_parser("recording", help="work with recordings of Deck sessions (docs/ci.md)")
-    recording_commands = recording.add_subparsers(dest="recording_command", required=True)
+    recording_commands = recording.add_subparsers(dest="recording_command", required=True, help="what to do")
     check = recording_commands.add_parser(
         "check", help="read a recording against today's client models and report what changed (exit 1 if anything)"
     )

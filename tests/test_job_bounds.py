@@ -82,7 +82,7 @@ def hostile(request):
 
 def test_a_headless_responder_stops_when_the_same_prompt_keeps_coming_back(hostile):
     server = hostile()
-    job = dn.connect("src_x", "ada", "pw", respond={"code": "123456"}, deck=server.deck)
+    job = dn.connect("src_x", "ada", "pw", respond=lambda i: {"code": "123456"}, deck=server.deck)
     started = time.monotonic()
     with pytest.raises(AnswerLoop, match="same `mfa` prompt again after 3 accepted answers") as info:
         job.wait()  # no timeout at all: the cap alone ends it
@@ -93,7 +93,7 @@ def test_a_headless_responder_stops_when_the_same_prompt_keeps_coming_back(hosti
 
 def test_a_headless_responder_stops_when_a_source_asks_without_end(hostile):
     server = hostile(vary=True)
-    job = dn.connect("src_x", "ada", "pw", respond={"code": "123456"}, deck=server.deck)
+    job = dn.connect("src_x", "ada", "pw", respond=lambda i: {"code": "123456"}, deck=server.deck)
     with pytest.raises(AnswerLoop, match="kept asking after 50 accepted answers"):
         job.wait(timeout=30)
     assert server.posts == 50
@@ -101,7 +101,7 @@ def test_a_headless_responder_stops_when_a_source_asks_without_end(hostile):
 
 def test_wait_timeout_bounds_the_ask_and_submit_loop(hostile):
     server = hostile(vary=True, answer_delay=0.1)
-    job = dn.connect("src_x", "ada", "pw", respond={"code": "123456"}, deck=server.deck)
+    job = dn.connect("src_x", "ada", "pw", respond=lambda i: {"code": "123456"}, deck=server.deck)
     started = time.monotonic()
     with pytest.raises(WaitTimeout, match="did not finish within 1 s"):
         job.wait(timeout=1)
@@ -147,7 +147,7 @@ def test_connect_with_a_password_inside_an_event_loop_does_not_block_it(hostile)
 
         tick = asyncio.ensure_future(ticker())
         await asyncio.sleep(0.05)
-        job = dn.connect("src_x", "ada", "pw", respond={"code": "1"}, deck=server.deck)
+        job = dn.connect("src_x", "ada", "pw", respond=lambda i: {"code": "1"}, deck=server.deck)
         with pytest.raises(WaitTimeout):
             await job.wait_async(timeout=1.5)  # the create alone takes 1 s
         tick.cancel()

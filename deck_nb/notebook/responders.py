@@ -64,9 +64,10 @@ class DictResponder(Responder):
         if again and prompt.resource_id:
             subject = prompt.title.removesuffix(" needs input") or prompt.kind.replace("_", " ")
             raise NoAnswer(
-                f"{subject} asks for {', '.join(again)} again: the source refused the answer given, and this "
-                f"responder has no other (sending it again could lock the account); give a list of answers, "
-                f'one per attempt (e.g. respond={{"{again[0]}": ["first", "second"]}}), a callable, or answer in a form'
+                f"{subject} asks for {', '.join(again)} again after this responder's answer, and it has no other "
+                "(the source refused it, or asks anew: sending the same value again could lock the account); "
+                f'give a list of answers, one per attempt (e.g. respond={{"{again[0]}": ["first", "second"]}}), '
+                "a callable, or answer in a form"
             )
         inputs = _fill(prompt.interaction, self._value)
         self._sent.update((prompt.resource_id, name) for name in single if prompt.resource_id)
