@@ -43,8 +43,23 @@ def pytest_ignore_collect(collection_path: Path) -> bool | None:
 HEADLESS = {"DECK_NB_RESPONDER": "simulator", "DECK_SIM_TIME_SCALE": "0.05"}
 
 
+_SAVED: dict[str, str | None] = {}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.path.suffix == ".ipynb":  # the kernel starts with the first cell and inherits this
+        _SAVED.update({name: os.environ.get(name) for name in (*HEADLESS, "DECK_API")})
         os.environ.update(HEADLESS)
         os.environ["DECK_API"] = os.environ.get("DECK_NB_NOTEBOOKS_API") or "credentials"
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """Give the environment back: the next test in this process (a worker runs files in any order)
+    must not inherit the notebooks' API or responder."""
+    for name, value in _SAVED.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _SAVED.clear()
