@@ -4,10 +4,11 @@ temporary file beside the destination and renamed into place only when complete 
 broken or stalled stream, a 404 (past retention) end with a typed ``DownloadError`` and no file.
 Written once: ``Transfer`` holds every decision, the sync and async loops only move bytes.
 
-The observers (the history journal) hear of a download once: ``on_file_saved`` with the item (its
-fields, never its URL, are what the journal keeps) when the file is on disk, or ``on_object`` with
+The observers (the history journal) hear of a download once: ``on_files_saved`` with the item (its
+fields, never its URL, are what the journal keeps) when the file is on disk (``dn.download`` tells
+them of its files in batches, one journal transaction each), or ``on_object`` with
 the item and ``on_error`` when it fails — not the URL's retrieve as well: one journal transaction
-per file, and no observer is handed a signed URL it did not need. The bytes are hashed as they
+per file at most, and no observer is handed a signed URL it did not need. The bytes are hashed as they
 stream (one ``sha256.update`` per chunk, no second read) and the rename is ``os.replace`` without
 an fsync: the journal and the folder's manifest say which files are whole, and a file cut short by
 a crash is caught by its size and sha256 on the next run. A temporary file names its item and its
@@ -153,6 +154,17 @@ class Transfer:
             self.file.close()
         self.tmp.unlink(missing_ok=True)
 
+    def outcome(self, exc: BaseException, attempt: int) -> BaseException | None:
+        """What an attempt that raised ``exc`` ends with, its part removed: None for a first 403
+        (worth one fresh URL), the typed error for a refused, broken or stalled transfer, and
+        anything else (an interrupt, a cancel) as it came."""
+        self.discard()
+        if isinstance(exc, _Refused):
+            return _expired(self.item) if attempt else None
+        if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | OSError | TimeoutError):
+            return self.broken(exc)
+        return exc
+
 
 def _clear_beside(deck: Any, fetched: Fetched) -> None:
     """After a ``deck.storage.download``: the item's stale parts beside the file (one listing)."""
@@ -164,16 +176,18 @@ def _clear_beside(deck: Any, fetched: Fetched) -> None:
     clear_stale_parts(folder, fetched.item, names, deck.deadline)
 
 
-def announce(deck: Any, fetched: Fetched) -> None:
-    """Tell the client's observers that have an ``on_file_saved`` hook (the history journal) where
-    a file now is; an observer's failure never fails the download."""
+def announce(deck: Any, saved: list[Fetched]) -> None:
+    """Tell the client's observers that have an ``on_files_saved`` hook (the history journal) where
+    files now are; an observer's failure never fails the download."""
+    if not saved:
+        return
     for observer in list(getattr(deck, "observers", [])):
-        hook = getattr(observer, "on_file_saved", None)
+        hook = getattr(observer, "on_files_saved", None)
         if hook is not None:
             try:
-                hook(fetched)
+                hook(saved)
             except Exception:
-                log.exception("observer %r failed in on_file_saved", observer)
+                log.exception("observer %r failed in on_files_saved", observer)
 
 
 def _url(item: Any) -> str:
@@ -209,82 +223,62 @@ def fetch_sync(
     """Deck's loop: retrieve (fresh URL), stream, and once more on a 403. ``to_file=True`` (what
     ``dn.download`` asks): ``dest`` is the file's wanted path, ``place`` gives the whole file its
     name, and the caller announces the saved file and clears stale parts (from one thread: a
-    download's worker threads never queue for the journal)."""
+    download's transfers never queue for the journal)."""
     seen: list[Any] = []
     try:
-        return _fetch_sync(deck, http, storage_id, dest, seen, to_file, place)
+        for attempt in range(2):
+            item = deck.storage._for_download(storage_id)
+            seen.append(item)
+            transfer = Transfer(item, _target(dest, item, to_file), deck.deadline)
+            try:  # the socket waits end by the deadline (_deadline.py), the chunks are checked too
+                with call_deadline(transfer.until), http.stream("GET", _url(item)) as response:
+                    transfer.start(response)
+                    for chunk in response.iter_bytes():
+                        transfer.feed(chunk)
+                return _saved(deck, transfer.finish(place), to_file)
+            except BaseException as exc:
+                if (error := transfer.outcome(exc, attempt)) is not None:
+                    raise error from None
+        raise AssertionError("unreachable")
     except DeckError as error:  # a DownloadError, or the retrieve's own API error
         _failed(deck, storage_id, error, seen)
         raise
 
 
-async def fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any) -> Fetched:
-    """AsyncDeck's loop: the same steps, the whole attempt under one timer."""
+async def fetch_async(
+    deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any, *, to_file: bool = False, place: Place | None = None
+) -> Fetched:
+    """AsyncDeck's loop: the same steps and outcomes (``Transfer`` decides), the whole attempt
+    under one timer."""
     seen: list[Any] = []
     try:
-        return await _fetch_async(deck, http, storage_id, dest, seen)
+        for attempt in range(2):
+            item = await deck.storage._for_download(storage_id)
+            seen.append(item)
+            transfer = Transfer(item, _target(dest, item, to_file), deck.deadline)
+            try:
+                async with asyncio.timeout(transfer.budget), http.stream("GET", _url(item)) as response:
+                    transfer.start(response)
+                    async for chunk in response.aiter_bytes():
+                        transfer.feed(chunk)
+                return _saved(deck, transfer.finish(place), to_file)
+            except BaseException as exc:
+                if (error := transfer.outcome(exc, attempt)) is not None:
+                    raise error from None
+        raise AssertionError("unreachable")
     except DeckError as error:
         _failed(deck, storage_id, error, seen)
         raise
 
 
-def _fetch_sync(
-    deck: Any, http: httpx.Client, storage_id: str, dest: Any, seen: list[Any], to_file: bool, place: Place | None
-) -> Fetched:
-    for attempt in range(2):
-        item = deck.storage._for_download(storage_id)
-        seen.append(item)
-        transfer = Transfer(item, Path(dest) if to_file else destination(dest, item), deck.deadline)
-        try:
-            with call_deadline(transfer.until), http.stream("GET", _url(item)) as response:
-                transfer.start(response)
-                for chunk in response.iter_bytes():
-                    transfer.feed(chunk)
-            fetched = transfer.finish(place)
-            if not to_file:
-                _clear_beside(deck, fetched)
-                announce(deck, fetched)
-            return fetched
-        except _Refused:
-            if attempt:
-                raise _expired(item) from None
-        except errors.DownloadError:
-            transfer.discard()
-            raise
-        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            transfer.discard()
-            raise transfer.broken(exc) from None
-        except BaseException:
-            transfer.discard()
-            raise
-    raise AssertionError("unreachable")
+def _target(dest: Any, item: Any, to_file: bool) -> Path:
+    return Path(dest) if to_file else destination(dest, item)
 
 
-async def _fetch_async(deck: Any, http: httpx.AsyncClient, storage_id: str, dest: Any, seen: list[Any]) -> Fetched:
-    for attempt in range(2):
-        item = await deck.storage._for_download(storage_id)
-        seen.append(item)
-        transfer = Transfer(item, destination(dest, item), deck.deadline)
-        try:
-            async with asyncio.timeout(transfer.budget):
-                async with http.stream("GET", _url(item)) as response:
-                    transfer.start(response)
-                    async for chunk in response.aiter_bytes():
-                        transfer.feed(chunk)
-            fetched = transfer.finish()
-            _clear_beside(deck, fetched)
-            announce(deck, fetched)
-            return fetched
-        except _Refused:
-            if attempt:
-                raise _expired(item) from None
-        except errors.DownloadError:
-            transfer.discard()
-            raise
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError) as exc:
-            transfer.discard()
-            raise transfer.broken(exc) from None
-        except BaseException:
-            transfer.discard()
-            raise
-    raise AssertionError("unreachable")
+def _saved(deck: Any, fetched: Fetched, to_file: bool) -> Fetched:
+    """A ``deck.storage.download`` clears the item's stale parts and tells the observers itself;
+    ``dn.download`` (``to_file``) does both for all its files."""
+    if not to_file:
+        _clear_beside(deck, fetched)
+        announce(deck, [fetched])
+    return fetched

@@ -57,7 +57,7 @@ class Storage(_Resource[ClientT]):
 
     def _for_download(self, storage_id: str) -> Any:
         """``retrieve`` inside a download: the observers are not told of the answer (it holds the
-        signed URL, and the download tells them once, with ``on_file_saved``, or ``on_object`` and
+        signed URL, and the download tells them once, with ``on_files_saved``, or ``on_object`` and
         ``on_error`` when it fails: one journal transaction per file); see ``_download.py``."""
         return self._do("GET", f"/storage/{_id(storage_id, 'storage_id')}", StorageItem, observe=False)
 
@@ -75,21 +75,20 @@ class Storage(_Resource[ClientT]):
 
     def fetch(self, item: Any, dest: Any) -> Any:
         """``download``, answering a ``Fetched`` (path, size, sha256, item): what ``dn.download`` keeps."""
-        from ._download import fetch_async, fetch_sync
-
-        storage_id = _id(item, "storage_id")
-        if _is_async(self._client):
-            return fetch_async(self._client, self._plain(True), storage_id, dest)
-        return fetch_sync(self._client, self._plain(False), storage_id, dest)
+        return self._fetch(_id(item, "storage_id"), dest)
 
     def _fetch_file(self, storage_id: str, path: Path, place: Any = None) -> Any:
-        """``fetch`` for ``dn.download`` (a sync client): ``path`` is the file's wanted path (no
-        folder test), ``place`` gives the whole file its name (never over another file: see
+        """``fetch`` for ``dn.download``: ``path`` is the file's wanted path (no folder test),
+        ``place`` gives the whole file its name (never over another file: see
         ``files/_claim.py``), and the caller tells the observers (``_download.announce``)."""
-        from ._download import fetch_sync
+        return self._fetch(_id(storage_id, "storage_id"), path, to_file=True, place=place)
 
-        storage_id = _id(storage_id, "storage_id")
-        return fetch_sync(self._client, self._plain(False), storage_id, path, to_file=True, place=place)
+    def _fetch(self, storage_id: str, dest: Any, **options: Any) -> Any:
+        from ._download import fetch_async, fetch_sync
+
+        if _is_async(self._client):
+            return fetch_async(self._client, self._plain(True), storage_id, dest, **options)
+        return fetch_sync(self._client, self._plain(False), storage_id, dest, **options)
 
     def _plain(self, asynchronous: bool) -> Any:
         """This client's plain HTTP client for signed URLs, made once (see ``_signed.py``)."""

@@ -9,13 +9,15 @@ never writes outside it nor over any file there (a whole file takes its name ato
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from deck_nb.client._download import clear_stale_parts
+from deck_nb.client._download import Fetched, announce, clear_stale_parts
 
 from ._claim import claim
 from ._frame import FilesFrame, files_frame
@@ -24,6 +26,8 @@ from ._progress import Progress
 from ._runs import RunRef, resolve
 
 DEFAULT_CONCURRENCY = 8
+log = logging.getLogger("deck_nb.files")
+FLUSH_S = 2.0  # the journal and the folder's manifest hear of saved files at least this often
 
 
 def download(
@@ -45,8 +49,9 @@ def download(
     manifest = Manifest(folder)
     rows: list[dict[str, Any]] = []
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deck-nb-download")
+    saved = _Saved(client, manifest)
     try:
-        jobs, bar = _plan(pool, client, refs, manifest, rows, progress, folder)
+        jobs, bar = _plan(pool, client, refs, manifest, rows, progress, folder, saved)
         pending = {future: row for row, future in jobs if future is not None}
         try:
             for future in as_completed(pending):  # the progress line counts files as they end
@@ -58,11 +63,10 @@ def download(
                     bar.advance(failed=True)
                     continue
                 row.update(path=str(fetched.path), sha256=fetched.sha256, fetched=True, file_size=fetched.size)
-                manifest.record(row["storage_id"], fetched.path, fetched.size, fetched.sha256)
-                _announce(client, fetched)  # here, not in the worker: workers never wait for the journal
+                saved.add(fetched)  # here, not in the worker: workers never wait for the journal
                 bar.advance(size=fetched.size)
         finally:
-            manifest.save()
+            saved.flush()
             bar.close()
     except BaseException:  # an interrupt: files not started are not started; those running end bounded
         pool.shutdown(wait=True, cancel_futures=True)
@@ -71,7 +75,39 @@ def download(
     return files_frame(rows + [row for row, _ in jobs])
 
 
-def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, Progress]:
+class _Saved:
+    """The files saved and not yet told: the journal (one transaction per batch) and the folder's
+    manifest hear of them every ``FLUSH_S`` and when the download ends, however it ends."""
+
+    def __init__(self, client: Any, manifest: Manifest) -> None:
+        self.client, self.manifest = client, manifest
+        self.waiting: list[Fetched] = []
+        self.due = time.monotonic() + FLUSH_S
+
+    def add(self, fetched: Fetched, kept: bool = False) -> None:
+        if not kept:
+            self.manifest.record(fetched.item.id, fetched.path, fetched.size, fetched.sha256)
+        self.waiting.append(fetched)
+        if time.monotonic() >= self.due:
+            self.flush(last=False)
+
+    def flush(self, last: bool = True) -> None:
+        """Tell what is waiting; a manifest that cannot be written now is written at the end (the
+        last flush's error is the download's)."""
+        waiting, self.waiting = self.waiting, []
+        self.due = time.monotonic() + FLUSH_S
+        announce(self.client, waiting)
+        if not self.manifest.saved_now:
+            return
+        try:
+            self.manifest.save()
+        except OSError as exc:
+            if last:
+                raise
+            log.warning("could not save %s yet (%s); trying again", self.manifest.path.name, exc.strerror or exc)
+
+
+def _plan(pool, client, refs, manifest, rows, progress, folder, saved) -> tuple[list, Progress]:
     """List every run's files, name each (while the later listings are still coming), and start the
     fetches of those not already on disk, the largest first: ``[[row, future or None], ...]`` (in
     the listings' order) and the progress line."""
@@ -87,18 +123,18 @@ def _plan(pool, client, refs, manifest, rows, progress, folder) -> tuple[list, P
             continue
         for item in items:
             row = _row(ref, item)
-            path, saved = manifest.plan(item)
+            path, sha256 = manifest.plan(item)
             row["path"] = str(path)
-            if saved is not None:
-                row.update(sha256=saved, fetched=False)
-                kept.append((item, path, saved))
+            if sha256 is not None:
+                row.update(sha256=sha256, fetched=False)
+                kept.append((item, path, sha256))
             else:
                 wanted.append((len(jobs), _size_of(item), item, path))
             jobs.append([row, None])
     parts = [name for name in manifest.listing if name.endswith(".part")]
     bar = Progress(len(jobs), str(folder), progress)
-    for item, path, saved in kept:
-        _tell(client, item, path, saved)
+    for item, path, sha256 in kept:
+        saved.add(Fetched(path, item.file_size or 0, sha256, item), kept=True)
         bar.advance(size=item.file_size or 0, cached=True)
     if parts:  # what killed downloads of these files left behind
         for item in [k[0] for k in kept] + [w[2] for w in wanted]:
@@ -137,16 +173,3 @@ def _row(ref: RunRef, item: Any, error: str | None = None) -> dict[str, Any]:
 def _say(exc: BaseException) -> str:
     """An error as a row's text: its class and message (deck_nb's messages never hold a signed URL)."""
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-def _tell(client: Any, item: Any, path: Path, sha256: str) -> None:
-    """The client's observers (the history journal) hear where a file is kept (see _download.py)."""
-    from deck_nb.client._download import Fetched
-
-    _announce(client, Fetched(path, item.file_size or 0, sha256, item))
-
-
-def _announce(client: Any, fetched: Any) -> None:
-    from deck_nb.client._download import announce
-
-    announce(client, fetched)

@@ -61,9 +61,9 @@ def _extraction(value: Any) -> str | None:
 
 def record_files(db: Any, found: list[tuple[dict[str, Any], dict[str, Any]]], now: float) -> None:
     """Upsert each item's row (inside the caller's transaction)."""
-    for item, run in found:
-        db.execute(
-            _UPSERT,
+    db.executemany(
+        _UPSERT,
+        [
             (
                 item["id"],
                 as_text(item.get("task_run_id") or run.get("run_id")),
@@ -77,16 +77,18 @@ def record_files(db: Any, found: list[tuple[dict[str, Any], dict[str, Any]]], no
                 ts(item.get("created_at") or item.get("fetch_date")),
                 now,
                 now,
-            ),
-        )
+            )
+            for item, run in found
+        ],
+    )
 
 
-def record_saved(db: Any, fetched: Any, now: float) -> None:
-    """Where a file was saved and its sha256 (the item's row made first if it was never seen)."""
-    record_files(db, files_in(fetched.item), now)
-    db.execute(
+def record_saved(db: Any, saved: list[Any], now: float) -> None:
+    """Where files were saved and their sha256 (each item's row made first if it was never seen)."""
+    record_files(db, [pair for fetched in saved for pair in files_in(fetched.item)], now)
+    db.executemany(
         "UPDATE files SET path = ?, sha256 = ?, last_seen = ? WHERE storage_id = ?",
-        (str(fetched.path), fetched.sha256, now, fetched.item.id),
+        [(str(fetched.path), fetched.sha256, now, fetched.item.id) for fetched in saved],
     )
 
 

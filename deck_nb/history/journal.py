@@ -15,6 +15,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from . import outcomes
 from ._files import files_in, record_files, record_saved
 from ._objects import LOGIN_KINDS, resources_in, username_sent
 from ._recorder import Recorder
-from ._store import open_store
+from ._store import open_store, transaction
 from ._summaries import Summaries
 
 _PATH_KINDS = {"connections": "connection", "task-runs": "task_run", "credentials": "credential", "sessions": "session"}
@@ -45,6 +47,12 @@ class Journal(Observer):
     def __repr__(self) -> str:
         where = str(self.path) if self.path else "memory"
         return f"<Journal {where}: {self.count('resources')} resources, {self.count('timeline')} records>"
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """This thread alone, in one transaction."""
+        with self._lock, transaction(self._db):
+            yield
 
     def kinds(self) -> dict[str, int]:
         """How many resources of each kind (connection, task_run, credential, session) are journaled."""
@@ -81,13 +89,14 @@ class Journal(Observer):
         username = username_sent(call)
         logins = [d["id"] for d in resources_in(obj) if d["object"] in LOGIN_KINDS] if username is not None else []
         if logins:
-            with self._lock, self._db:
+            with self._writing():
                 self._recorder.name_logins(logins, username)
 
-    def on_file_saved(self, fetched: Any) -> None:
-        """Journal where a downloaded file was saved, and its sha256 (never its URL)."""
-        with self._lock, self._db:
-            record_saved(self._db, fetched, time.time())
+    def on_files_saved(self, saved: list[Any]) -> None:
+        """Journal where downloaded files were saved, and their sha256 (never a URL): one
+        transaction for a whole batch of ``dn.download``."""
+        with self._writing():
+            record_saved(self._db, saved, time.time())
 
     def on_error(self, error: DeckError, call: Any = None) -> None:
         """Journal an error, on the resource its path names."""
@@ -96,7 +105,7 @@ class Journal(Observer):
         kind = _PATH_KINDS.get(match.group(1)) if match else None
         resource_id = match.group(2) if match else None
         origin = "api" if isinstance(error, APIError) and error.status_code else "client"
-        with self._lock, self._db:
+        with self._writing():
             rows.error(
                 self._db,
                 origin,
@@ -116,7 +125,7 @@ class Journal(Observer):
 
     def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None:
         """Journal an answer sent: field names and outcome, never values."""
-        with self._lock, self._db:
+        with self._writing():
             self._recorder.submission(kind, id, field_names, error)
 
     # -- recording ---------------------------------------------------------------------------
@@ -133,7 +142,7 @@ class Journal(Observer):
         seen = 0
         if hasattr(objects, "to_dict") or isinstance(objects, dict):
             objects = [objects]
-        with self._lock, self._db:
+        with self._writing():
             for obj in objects:
                 for data in resources_in(obj):
                     self._recorder.apply(data, now)

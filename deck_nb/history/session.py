@@ -75,8 +75,8 @@ class _SessionObserver:
     def on_submission(self, kind: str, id: str, field_names: tuple[str, ...], error: Any) -> None:
         session_journal().on_submission(kind, id, field_names, error)
 
-    def on_file_saved(self, fetched: Any) -> None:  # a downloaded file's path and sha256 (storage)
-        session_journal().on_file_saved(fetched)
+    def on_files_saved(self, saved: list[Any]) -> None:  # downloaded files' paths and sha256 (storage)
+        session_journal().on_files_saved(saved)
 
     def __repr__(self) -> str:
         return "<session journal observer>"
