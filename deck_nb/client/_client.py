@@ -90,6 +90,7 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"], SyncShell):
         self._api = ApiChoice(resolve_api(api))
         super().__init__(**_transport.replay_options(self._replayer, options))
         self._http = http_client or deadline_client(limits=_limits(), wrap=lambda t: _transport.wrap(t, self))
+        self._users_http = http_client is not None  # kept for every call (dn.download: no async twin)
         self._http.headers.update(self._default_headers())
 
     def detect_api(self) -> str:

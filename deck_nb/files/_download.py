@@ -1,6 +1,7 @@
 """``dn.download``: every file of some runs into one folder, as a frame of one row per file.
 
-Bounded concurrency (threads over the sync client, so it works the same in a kernel and a script),
+Bounded concurrency (an event loop of its own, or threads: ``_engines.py``; the same in a kernel
+and a script),
 a progress line, resumable (a file already saved there with its size and sha256 is not fetched
 again: a manifest in the folder remembers what was saved under which name), and one failed file is
 a row with its error. Names come from ``file_name`` made safe and unique in the folder: a download
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import wait
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from deck_nb.client._download import Fetched, announce, clear_stale_parts
 
 from ._claim import claim
+from ._engines import engine_for
 from ._frame import FilesFrame, files_frame
 from ._manifest import Manifest
 from ._progress import Progress
@@ -27,6 +29,7 @@ from ._runs import RunRef, resolve
 
 DEFAULT_CONCURRENCY = 8
 log = logging.getLogger("deck_nb.files")
+TICK_S = 0.2  # how often this thread looks at the transfers that ended
 FLUSH_S = 2.0  # the journal and the folder's manifest hear of saved files at least this often
 
 
@@ -48,13 +51,13 @@ def download(
     folder.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(folder)
     rows: list[dict[str, Any]] = []
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="deck-nb-download")
+    engine = engine_for(client, concurrency)
     saved = _Saved(client, manifest)
     try:
-        jobs, bar = _plan(pool, client, refs, manifest, rows, progress, folder, saved)
+        jobs, bar = _plan(engine, client, refs, manifest, rows, progress, folder, saved)
         pending = {future: row for row, future in jobs if future is not None}
         try:
-            for future in as_completed(pending):  # the progress line counts files as they end
+            for future in _ended(pending):
                 row = pending[future]
                 try:
                     fetched = future.result()
@@ -63,16 +66,26 @@ def download(
                     bar.advance(failed=True)
                     continue
                 row.update(path=str(fetched.path), sha256=fetched.sha256, fetched=True, file_size=fetched.size)
-                saved.add(fetched)  # here, not in the worker: workers never wait for the journal
+                saved.add(fetched)  # here, not in the transfers: they never wait for the journal
                 bar.advance(size=fetched.size)
         finally:
             saved.flush()
             bar.close()
     except BaseException:  # an interrupt: files not started are not started; those running end bounded
-        pool.shutdown(wait=True, cancel_futures=True)
+        engine.close(cancel=True)
         raise
-    pool.shutdown(wait=True)
+    engine.close()
     return files_frame(rows + [row for row, _ in jobs])
+
+
+def _ended(futures: Any) -> Any:
+    """The futures as they end, looked at every ``TICK_S`` rather than woken for each: this thread
+    then takes Python's lock from the transfers a few times a second, not once per file (which
+    measured a fifth slower), and the progress line still moves as files end."""
+    waiting = set(futures)
+    while waiting:
+        done, waiting = wait(waiting, timeout=TICK_S)
+        yield from done
 
 
 class _Saved:
@@ -107,11 +120,11 @@ class _Saved:
             log.warning("could not save %s yet (%s); trying again", self.manifest.path.name, exc.strerror or exc)
 
 
-def _plan(pool, client, refs, manifest, rows, progress, folder, saved) -> tuple[list, Progress]:
+def _plan(engine, client, refs, manifest, rows, progress, folder, saved) -> tuple[list, Progress]:
     """List every run's files, name each (while the later listings are still coming), and start the
     fetches of those not already on disk, the largest first: ``[[row, future or None], ...]`` (in
     the listings' order) and the progress line."""
-    listings = [(ref, pool.submit(_listing, client, ref)) for ref in refs]
+    listings = [(ref, engine.listing(ref.id)) for ref in refs]
     jobs: list[Any] = []
     kept: list[tuple[Any, Path, str]] = []
     wanted: list[tuple[int, int, Any, Path]] = []
@@ -142,17 +155,13 @@ def _plan(pool, client, refs, manifest, rows, progress, folder, saved) -> tuple[
     place = partial(claim, taken=manifest.taken)
     # the largest first: a big file started last would stream alone at the end (the rows keep their order)
     for index, _, item, path in sorted(wanted, key=lambda w: -w[1]):
-        jobs[index][1] = pool.submit(client.storage._fetch_file, item.id, path, place)
+        jobs[index][1] = engine.fetch(item.id, path, place)
     return jobs, bar
 
 
 def _size_of(item: Any) -> int:
     size = item.file_size
     return size if isinstance(size, int) and not isinstance(size, bool) else 0
-
-
-def _listing(client: Any, ref: RunRef) -> list[Any]:
-    return list(client.task_runs.files(ref.id, limit=100))
 
 
 def _row(ref: RunRef, item: Any, error: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""What carries dn.download's transfers: an event loop of its own thread through an AsyncDeck twin,
+or, for a client built on the user's own http_client, threads over that very client; either way no
+thread is left behind, an interrupt leaves no part file, and the journal hears every saved file."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from _storage_runs import client, completed_run
+
+import deck_nb as dn
+from deck_nb.files import _download as files_download
+
+
+def _download_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("deck-nb-download")]
+
+
+def test_a_download_runs_on_its_own_loop_and_leaves_no_thread(sim, tmp_path):
+    deck = client(sim)
+    run = completed_run(deck, sim, months=4)
+    seen: list[str] = []
+    real = files_download.engine_for
+
+    def spy(client_, concurrency):
+        engine = real(client_, concurrency)
+        seen.append(type(engine).__name__)
+        return engine
+
+    files_download.engine_for = spy
+    try:
+        frame = dn.download(run, tmp_path, deck=deck, concurrency=3)
+    finally:
+        files_download.engine_for = real
+    assert seen == ["LoopEngine"] and frame["fetched"].all() and len(frame) == 4
+    assert _download_threads() == []
+    journaled = dn.history().files.set_index("storage_id")
+    for row in frame.itertuples():  # every saved file reached the journal, with its path and sha256
+        assert journaled.loc[row.storage_id, "path"] == row.path
+        assert journaled.loc[row.storage_id, "sha256"] == row.sha256
+
+
+def test_a_client_on_the_users_own_http_client_keeps_it_for_every_call(sim, tmp_path):
+    asked: list[str] = []
+    mine = httpx.Client(event_hooks={"request": [lambda request: asked.append(request.url.path)]})
+    deck = client(sim, http_client=mine)
+    run = completed_run(deck, sim, months=3)
+    asked.clear()
+    frame = dn.download(run, tmp_path, deck=deck)
+    assert frame["fetched"].all() and len(frame) == 3
+    assert sum(path.startswith("/v2/storage/") for path in asked) == 3  # each file's fresh URL, through mine
+    assert sum(path.endswith("/storage") for path in asked) == 1  # the run's listing too
+    assert _download_threads() == []
+    mine.close()
+
+
+def test_an_interrupt_stops_the_transfers_and_leaves_no_part(sim, tmp_path):
+    deck = client(sim)
+    run = completed_run(deck, sim, months=6)
+    real = files_download._Saved.add
+
+    def interrupted(self, fetched, kept=False):  # Ctrl-C as the first file is kept
+        real(self, fetched, kept)
+        raise KeyboardInterrupt
+
+    files_download._Saved.add = interrupted
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            dn.download(run, tmp_path, deck=deck, concurrency=2)
+    finally:
+        files_download._Saved.add = real
+    assert _download_threads() == []
+    names = [p.name for p in Path(tmp_path).iterdir()]
+    assert not [n for n in names if n.endswith(".part")], names
+    again = dn.download(run, tmp_path, deck=deck)  # what was saved is kept; the rest is fetched now
+    assert again["error"].isna().all() and len(again) == 6 and 1 <= (~again["fetched"]).sum() < 6
+
+
+def test_a_journal_record_is_all_or_nothing(sim, tmp_path):
+    """A batch of saved files is one transaction: one that fails half-way leaves no row of it."""
+    from deck_nb.client._download import Fetched
+    from deck_nb.history import Journal
+
+    deck = client(sim)
+    run = completed_run(deck, sim, months=2)
+    items = list(deck.task_runs.files(run.id))
+    journal = Journal(tmp_path / "journal.sqlite")
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no path")
+
+    good = Fetched(tmp_path / "a.pdf", items[0].file_size, "0" * 64, items[0])
+    bad = Fetched(Unprintable(), items[1].file_size, "1" * 64, items[1])  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        journal.on_files_saved([good, bad])
+    assert journal.count("files") == 0  # autocommit would have kept the first half
+    journal.on_files_saved([good])
+    assert journal.query("SELECT storage_id, sha256 FROM files")[1] == [(items[0].id, "0" * 64)]
+    journal.close()
