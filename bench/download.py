@@ -1,5 +1,5 @@
 """bench download: 200 files of 1 MB and one of 50 MB, fetched through ``dn.download`` against the
-best raw-httpx script for the same job, same threads, the simulator in its own process over
+best raw-httpx scripts for the same job, 8 at a time, the simulator in its own process over
 loopback. The same job is what ``dn.download`` does from the runs: list each run's files, then for
 each file ask ``GET /v2/storage/{id}`` for a fresh signed URL, stream it to a file on disk, hash it
 (sha256) and check its size; the largest files first, as ``dn.download`` schedules them. The floor
