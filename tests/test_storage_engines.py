@@ -19,7 +19,7 @@ def _download_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("deck-nb-download")]
 
 
-def test_a_download_runs_on_its_own_loop_and_leaves_no_thread(sim, tmp_path):
+def test_a_download_runs_on_its_clients_loop_which_close_ends(sim, tmp_path):
     deck = client(sim)
     run = completed_run(deck, sim, months=4)
     seen: list[str] = []
@@ -35,10 +35,14 @@ def test_a_download_runs_on_its_own_loop_and_leaves_no_thread(sim, tmp_path):
         frame = dn.download(run, tmp_path, deck=deck, concurrency=3)
     finally:
         files_download.engine_for = real
-    assert seen == ["LoopEngine"] and frame["fetched"].all() and len(frame) == 4
+    assert seen == ["Batch"] and frame["fetched"].all() and len(frame) == 4
+    assert _download_threads() == ["deck-nb-download"]  # the client's loop, kept for its next download
+    again = dn.download(run, tmp_path / "again", deck=deck)
+    assert again["fetched"].all() and _download_threads() == ["deck-nb-download"]  # the same loop
+    deck.close()
     assert _download_threads() == []
     journaled = dn.history().files.set_index("storage_id")
-    for row in frame.itertuples():  # every saved file reached the journal, with its path and sha256
+    for row in again.itertuples():  # every saved file reached the journal, with its latest path and sha256
         assert journaled.loc[row.storage_id, "path"] == row.path
         assert journaled.loc[row.storage_id, "sha256"] == row.sha256
 
@@ -72,11 +76,13 @@ def test_an_interrupt_stops_the_transfers_and_leaves_no_part(sim, tmp_path):
             dn.download(run, tmp_path, deck=deck, concurrency=2)
     finally:
         files_download._Saved.add = real
-    assert _download_threads() == []
+    assert _download_threads() == ["deck-nb-download"]  # the loop stays; the transfers have ended
     names = [p.name for p in Path(tmp_path).iterdir()]
     assert not [n for n in names if n.endswith(".part")], names
     again = dn.download(run, tmp_path, deck=deck)  # what was saved is kept; the rest is fetched now
     assert again["error"].isna().all() and len(again) == 6 and 1 <= (~again["fetched"]).sum() < 6
+    deck.close()
+    assert _download_threads() == []
 
 
 def test_a_journal_record_is_all_or_nothing(sim, tmp_path):

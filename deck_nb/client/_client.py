@@ -91,6 +91,7 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"], SyncShell):
         super().__init__(**_transport.replay_options(self._replayer, options))
         self._http = http_client or deadline_client(limits=_limits(), wrap=lambda t: _transport.wrap(t, self))
         self._users_http = http_client is not None  # kept for every call (dn.download: no async twin)
+        self._at_close: list[Callable[[], None]] = []  # what layers above opened for this client (dn.download's loop)
         self._http.headers.update(self._default_headers())
 
     def detect_api(self) -> str:
@@ -194,8 +195,11 @@ class Deck(BaseClient, _ApiAware, _Resources["Deck"], SyncShell):
         return self._request(Call("GET", "/test"))
 
     def close(self) -> None:
-        """Close the HTTP connection pool (and the signed-URL client, if downloads made one); the
-        client that opened a replay ends it, for its twins too (real time again)."""
+        """Close the HTTP connection pool (and the signed-URL client and download loop, if
+        downloads made them); the client that opened a replay ends it, for its twins too (real time
+        again)."""
+        while self._at_close:
+            self._at_close.pop()()
         self._http.close()
         if self._owns_replay:
             self._replayer.end()

@@ -1,13 +1,16 @@
-"""What carries ``dn.download``'s transfers: an event loop of its own, or threads.
+"""What carries ``dn.download``'s transfers: an event loop of its own thread, or threads.
 
 The loop (``LoopEngine``): one thread runs an asyncio loop, where an ``AsyncDeck`` twin of the
 client (same key, pacer, observers, replay) lists the runs and streams up to ``concurrency`` files
 at once. Eight threads streaming at once spend much of their time handing Python's lock to each
-other; one loop does not, and measured a quarter faster on the same work (``bench/download.py``).
-Its own thread, so it runs the same in a kernel (whose loop is busy running the cell) and a script.
+other; one loop does not, and measured faster on the same work (``bench/download.py``). Its own
+thread, so it runs the same in a kernel (whose loop is busy running the cell) and a script. One
+loop per client, made by its first download and kept, with the twin's connections, for the next
+ones, as the client keeps its own pool; ``Deck.close()`` ends it. Each download is a ``Batch`` on
+it, with its own bound, and an interrupt stops that download's transfers only.
 
 The threads (``ThreadEngine``): a client built on the user's own ``http_client`` keeps it for
-every call; an async twin could not, so such a client gets a thread per transfer instead.
+every call; an async twin could not, so such a client gets threads over that very client.
 
 Both answer ``concurrent.futures`` futures, so ``dn.download`` waits on either the same way; the
 journal and the manifest are written by its own thread, never by the transfers."""
@@ -16,17 +19,29 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 STOP_S = 30.0  # cancelled transfers end at their next chunk; a loop that does not stop in this is stuck
+_LOOPS: weakref.WeakKeyDictionary[Any, LoopEngine] = weakref.WeakKeyDictionary()
+_MAKING = threading.Lock()
 
 
-def engine_for(client: Any, concurrency: int) -> ThreadEngine | LoopEngine:
+def engine_for(client: Any, concurrency: int) -> ThreadEngine | Batch:
+    """This download's transfers: threads over the user's own HTTP client, else a batch on the
+    client's loop (made now if it has none)."""
     if getattr(client, "_users_http", False):
         return ThreadEngine(client, concurrency)
-    return LoopEngine(client, concurrency)
+    with _MAKING:
+        engine = _LOOPS.get(client)
+        if engine is None or engine.closed:
+            engine = _LOOPS[client] = LoopEngine(client)
+            client._at_close.append(engine.close)
+            weakref.finalize(client, engine.close).atexit = False  # a client dropped unclosed
+    return Batch(engine, concurrency)
 
 
 class ThreadEngine:
@@ -48,46 +63,70 @@ class ThreadEngine:
 
 
 class LoopEngine:
-    """Transfers on an event loop in a thread of their own, through an ``AsyncDeck`` twin."""
+    """An event loop in a thread of its own and the ``AsyncDeck`` twin that works on it."""
 
-    def __init__(self, client: Any, concurrency: int) -> None:
+    def __init__(self, client: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self.twin = client.to_async()
-        self.concurrency = concurrency
-        self.slots: asyncio.Semaphore | None = None  # made on the loop, in the order work comes
-        self.tasks: set[asyncio.Task] = set()
+        self.closed = False
         self.thread = threading.Thread(target=self.loop.run_forever, name="deck-nb-download", daemon=True)
         self.thread.start()
 
+    def run(self, work: Awaitable[Any]) -> Future:
+        return asyncio.run_coroutine_threadsafe(work, self.loop)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Close the twin's connections and end the loop and its thread (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        if threading.current_thread() is self.thread:  # collected on the loop itself: it cannot wait for itself
+            self.loop.stop()
+            return
+        try:
+            self.run(self.twin.close()).result(STOP_S)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(STOP_S)
+            if not self.thread.is_alive():
+                self.loop.close()
+
+
+class Batch:
+    """One download's transfers on a ``LoopEngine``: at most ``concurrency`` at once, granted first
+    come, first served (the largest files, submitted first, start first)."""
+
+    def __init__(self, engine: LoopEngine, concurrency: int) -> None:
+        self.engine, self.concurrency = engine, concurrency
+        self.slots: asyncio.Semaphore | None = None  # made on the loop
+        self.tasks: set[asyncio.Task] = set()
+
     def listing(self, run_id: str) -> Future:
         async def listing() -> list[Any]:
-            return [item async for item in self.twin.task_runs.files(run_id, limit=100)]
+            return [item async for item in self.engine.twin.task_runs.files(run_id, limit=100)]
 
         return self._submit(listing)
 
     def fetch(self, storage_id: str, path: Path, place: Any) -> Future:
-        return self._submit(lambda: self.twin.storage._fetch_file(storage_id, path, place))
+        return self._submit(lambda: self.engine.twin.storage._fetch_file(storage_id, path, place))
 
-    def _submit(self, work: Any) -> Future:
-        """``work()`` on the loop once a slot is free (slots are granted first come, first served:
-        the largest files, submitted first, start first)."""
-
+    def _submit(self, work: Callable[[], Awaitable[Any]]) -> Future:
         async def bounded() -> Any:
             task = asyncio.current_task()
-            self.tasks.add(task)
+            self.tasks.add(task)  # type: ignore[arg-type]
             try:
                 if self.slots is None:
                     self.slots = asyncio.Semaphore(self.concurrency)
                 async with self.slots:
                     return await work()
             finally:
-                self.tasks.discard(task)
+                self.tasks.discard(task)  # type: ignore[arg-type]
 
-        return asyncio.run_coroutine_threadsafe(bounded(), self.loop)
+        return self.engine.run(bounded())
 
     def close(self, cancel: bool = False) -> None:
-        """Wait for the transfers (``cancel``: stop them; each removes its part), close the twin's
-        connections, and end the loop and its thread."""
+        """Wait for this download's transfers to end (``cancel``: stop them; each removes its
+        part). The loop stays for the client's next download."""
 
         async def end() -> None:
             if cancel:
@@ -95,12 +134,5 @@ class LoopEngine:
                     task.cancel()
             while self.tasks:
                 await asyncio.wait(list(self.tasks))
-            await self.twin.close()
 
-        try:
-            asyncio.run_coroutine_threadsafe(end(), self.loop).result(STOP_S)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self.thread.join(STOP_S)
-            if not self.thread.is_alive():
-                self.loop.close()
+        self.engine.run(end()).result(STOP_S)
