@@ -115,6 +115,16 @@ def test_a_bad_body_ends_with_a_typed_error_and_no_file(kind, storage_id, error,
     assert exc.__cause__ is None and (exc.__context__ is None or exc.__suppress_context__)  # no httpx error chained
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_file_that_cannot_be_written_says_so_not_that_the_stream_broke(kind, server, tmp_path):
+    (tmp_path / "taken").write_text("a file, where the download wants a folder")
+    with pytest.raises(dn.client.DownloadError) as caught:
+        _download(kind, _deck(kind, server), "stor_ok", tmp_path / "taken" / "f.bin")
+    text = str(caught.value)
+    assert "could not be written in" in text and "Not a directory" in text and "broke" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
 def test_httpx_log_lines_never_show_a_signed_url(server, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     _download("sync", _deck("sync", server), "stor_ok", tmp_path / "f.bin")

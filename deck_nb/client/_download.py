@@ -18,6 +18,7 @@ process left (see ``clear_stale_parts``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -150,9 +151,11 @@ class Transfer:
         return Fetched(self.dest, self.size, digest, self.item)
 
     def discard(self) -> None:
+        """Remove the part (there may be none, nor even its folder: the attempt's error is what counts)."""
         if self.file is not None:
             self.file.close()
-        self.tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
 
     def outcome(self, exc: BaseException, attempt: int) -> BaseException | None:
         """What an attempt that raised ``exc`` ends with, its part removed: None for a first 403
@@ -161,8 +164,11 @@ class Transfer:
         self.discard()
         if isinstance(exc, _Refused):
             return _expired(self.item) if attempt else None
-        if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | OSError | TimeoutError):
+        if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | TimeoutError):
             return self.broken(exc)
+        if isinstance(exc, OSError):  # the disk, not the stream (httpx turns socket errors into its own)
+            text = f"could not be written in {self.dest.parent} ({exc.strerror or type(exc).__name__})"
+            return self.error(errors.DownloadError, text)
         return exc
 
 
