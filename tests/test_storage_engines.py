@@ -107,3 +107,13 @@ def test_a_journal_record_is_all_or_nothing(sim, tmp_path):
     journal.on_files_saved([good])
     assert journal.query("SELECT storage_id, sha256 FROM files")[1] == [(items[0].id, "0" * 64)]
     journal.close()
+
+
+def test_an_async_deck_passed_to_download_leaves_no_loop_behind(sim, tmp_path):
+    deck = client(sim)
+    run = completed_run(deck, sim, months=2)
+    adeck = deck.to_async()
+    frame = dn.download(run.id, tmp_path, deck=adeck)
+    assert frame["fetched"].all() and len(frame) == 2
+    assert _download_threads() == []  # the sync twin made for the call was closed, with its loop
+    deck.close()

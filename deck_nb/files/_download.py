@@ -74,7 +74,11 @@ def download(
     except BaseException:  # an interrupt: files not started are not started; those running end bounded
         engine.close(cancel=True)
         raise
-    engine.close()
+    else:
+        engine.close()
+    finally:
+        if getattr(client, "_one_call", False):  # a sync twin of the caller's AsyncDeck, and its loop
+            client.close()
     return files_frame(rows + [row for row, _ in jobs])
 
 

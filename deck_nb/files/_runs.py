@@ -88,7 +88,9 @@ def _sync(deck: Any) -> Any:
 
         return default_deck()
     if isinstance(deck, AsyncDeck):
-        return deck.to_sync()
+        twin = deck.to_sync()
+        twin._one_call = True  # made for this call alone: the call closes it (dn.download: its loop too)
+        return twin
     if not isinstance(deck, Deck):
         raise TypeError(f"deck= takes a Deck or AsyncDeck, not {type(deck).__name__}")
     return deck
