@@ -66,9 +66,13 @@ def test_an_interrupt_stops_the_transfers_and_leaves_no_part(sim, tmp_path):
     run = completed_run(deck, sim, months=6)
     real = files_download._Saved.add
 
-    def interrupted(self, fetched, kept=False):  # Ctrl-C as the first file is kept
+    pressed: list[bool] = []
+
+    def interrupted(self, fetched, kept=False):  # Ctrl-C, once, as the first file is kept
         real(self, fetched, kept)
-        raise KeyboardInterrupt
+        if not pressed:
+            pressed.append(True)
+            raise KeyboardInterrupt
 
     files_download._Saved.add = interrupted
     try:
@@ -79,8 +83,9 @@ def test_an_interrupt_stops_the_transfers_and_leaves_no_part(sim, tmp_path):
     assert _download_threads() == ["deck-nb-download"]  # the loop stays; the transfers have ended
     names = [p.name for p in Path(tmp_path).iterdir()]
     assert not [n for n in names if n.endswith(".part")], names
-    again = dn.download(run, tmp_path, deck=deck)  # what was saved is kept; the rest is fetched now
-    assert again["error"].isna().all() and len(again) == 6 and 1 <= (~again["fetched"]).sum() < 6
+    again = dn.download(run, tmp_path, deck=deck)  # what ended whole is kept; the rest is fetched now
+    assert again["error"].isna().all() and len(again) == 6 and (~again["fetched"]).sum() >= 1
+    assert len([p for p in Path(tmp_path).iterdir() if not p.name.startswith(".")]) == 6  # no copy twice
     deck.close()
     assert _download_threads() == []
 
@@ -116,4 +121,52 @@ def test_an_async_deck_passed_to_download_leaves_no_loop_behind(sim, tmp_path):
     frame = dn.download(run.id, tmp_path, deck=adeck)
     assert frame["fetched"].all() and len(frame) == 2
     assert _download_threads() == []  # the sync twin made for the call was closed, with its loop
+    deck.close()
+
+
+def test_closing_the_deck_mid_download_ends_it_with_rows_not_a_hang(sim, tmp_path):
+    deck = client(sim)
+    run = completed_run(deck, sim, months=6)
+    real = files_download._Saved.add
+    closed: list[bool] = []
+
+    def close_from_elsewhere(self, fetched, kept=False):  # another thread closes the Deck meanwhile
+        real(self, fetched, kept)
+        if not closed:
+            closed.append(True)
+            closer = threading.Thread(target=deck.close)
+            closer.start()
+            closer.join(30)
+            assert not closer.is_alive()
+
+    files_download._Saved.add = close_from_elsewhere
+    result: list = []
+    try:
+        worker = threading.Thread(target=lambda: result.append(dn.download(run, tmp_path, deck=deck, concurrency=1)))
+        worker.start()
+        worker.join(60)
+    finally:
+        files_download._Saved.add = real
+    assert not worker.is_alive() and result  # it ended, with its frame
+    frame = result[0]
+    assert frame["fetched"].sum() >= 1 and len(frame) == 6
+    stopped = frame[~frame["fetched"]]
+    assert stopped["error"].str.startswith("Stopped").all()
+    assert _download_threads() == [] and not list(Path(tmp_path).glob("*.part"))
+    with pytest.raises(RuntimeError, match="was closed"):  # a closed Deck downloads nothing more
+        dn.download(run, tmp_path / "later", deck=deck)
+    assert _download_threads() == []
+
+
+def test_files_whose_manifest_was_lost_are_not_saved_twice(sim, tmp_path):
+    deck = client(sim)
+    run = completed_run(deck, sim, months=3)
+    first = dn.download(run, tmp_path, deck=deck)
+    (tmp_path / ".deck_nb-files.json").unlink()  # a kill before it was saved, or a full disk
+    (tmp_path / "bill_mine.pdf").write_bytes(b"the user's own file")
+    again = dn.download(run, tmp_path, deck=deck)  # fetched again to check, then known by their bytes
+    assert list(again["path"]) == list(first["path"]) and list(again["sha256"]) == list(first["sha256"])
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
+    assert len(names) == 4 and "bill_mine.pdf" in names  # no "(2)" copies; the user's file untouched
+    assert (tmp_path / "bill_mine.pdf").read_bytes() == b"the user's own file"
     deck.close()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from concurrent.futures import wait
+import warnings
+from concurrent.futures import CancelledError, wait
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -53,33 +54,49 @@ def download(
     rows: list[dict[str, Any]] = []
     engine = engine_for(client, concurrency)
     saved = _Saved(client, manifest)
+    jobs: list[Any] = []
+    pending: dict[Any, dict[str, Any]] = {}
     try:
         jobs, bar = _plan(engine, client, refs, manifest, rows, progress, folder, saved)
         pending = {future: row for row, future in jobs if future is not None}
         try:
             for future in _ended(pending):
-                row = pending[future]
-                try:
-                    fetched = future.result()
-                except Exception as exc:  # one failed file is a row, never the end of the others
-                    row.update(path=None, error=_say(exc), fetched=False)
-                    bar.advance(failed=True)
-                    continue
-                row.update(path=str(fetched.path), sha256=fetched.sha256, fetched=True, file_size=fetched.size)
-                saved.add(fetched)  # here, not in the transfers: they never wait for the journal
-                bar.advance(size=fetched.size)
+                _settle(future, pending[future], saved, bar)
         finally:
-            saved.flush()
             bar.close()
     except BaseException:  # an interrupt: files not started are not started; those running end bounded
         engine.close(cancel=True)
+        for future, row in pending.items():  # what ended whole before the stop is kept, and known
+            if future.done() and row["path"] is not None and not row["fetched"] and row["error"] is None:
+                _settle(future, row, saved, None)
+        saved.flush(last=False)
         raise
     else:
         engine.close()
+        saved.flush()
     finally:
         if getattr(client, "_one_call", False):  # a sync twin of the caller's AsyncDeck, and its loop
             client.close()
     return files_frame(rows + [row for row, _ in jobs])
+
+
+def _settle(future: Any, row: dict[str, Any], saved: _Saved, bar: Progress | None) -> None:
+    """One ended transfer into its row: the file kept (the manifest and journal will hear of it),
+    or its error (one failed file is a row, never the end of the others)."""
+    try:
+        fetched = future.result()
+    except CancelledError:
+        row.update(path=None, error="Stopped: the download ended before this file was fetched", fetched=False)
+        failed = True
+    except Exception as exc:
+        row.update(path=None, error=_say(exc), fetched=False)
+        failed = True
+    else:
+        row.update(path=str(fetched.path), sha256=fetched.sha256, fetched=True, file_size=fetched.size)
+        saved.add(fetched)  # here, not in the transfers: they never wait for the journal
+        failed = False
+    if bar is not None:
+        bar.advance(failed=failed, size=0 if failed else row["file_size"] or 0)
 
 
 def _ended(futures: Any) -> Any:
@@ -109,8 +126,9 @@ class _Saved:
             self.flush(last=False)
 
     def flush(self, last: bool = True) -> None:
-        """Tell what is waiting; a manifest that cannot be written now is written at the end (the
-        last flush's error is the download's)."""
+        """Tell what is waiting. A manifest that cannot be written now is tried again later; at the
+        end it is a warning, never the loss of the frame: the files are whole on disk, and a later
+        download finds them by their bytes (``_claim.py``) rather than by the manifest."""
         waiting, self.waiting = self.waiting, []
         self.due = time.monotonic() + FLUSH_S
         announce(self.client, waiting)
@@ -119,9 +137,16 @@ class _Saved:
         try:
             self.manifest.save()
         except OSError as exc:
+            why = exc.strerror or type(exc).__name__
             if last:
-                raise
-            log.warning("could not save %s yet (%s); trying again", self.manifest.path.name, exc.strerror or exc)
+                warnings.warn(
+                    f"dn.download could not save its manifest {self.manifest.path} ({why}); the files "
+                    "are whole, and the next download into this folder fetches them again to check",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+            else:
+                log.warning("could not save %s yet (%s); trying again", self.manifest.path.name, why)
 
 
 def _plan(engine, client, refs, manifest, rows, progress, folder, saved) -> tuple[list, Progress]:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ _MAKING = threading.Lock()
 def engine_for(client: Any, concurrency: int) -> ThreadEngine | Batch:
     """This download's transfers: threads over the user's own HTTP client, else a batch on the
     client's loop (made now if it has none)."""
+    if getattr(getattr(client, "_http", None), "is_closed", False):
+        raise RuntimeError("this Deck was closed (deck.close()); make a new one to download with")
     if getattr(client, "_users_http", False):
         return ThreadEngine(client, concurrency)
     with _MAKING:
@@ -69,25 +71,47 @@ class LoopEngine:
         self.loop = asyncio.new_event_loop()
         self.twin = client.to_async()
         self.closed = False
+        self.futures: set[Future] = set()  # every submitted work not yet ended
+        self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.loop.run_forever, name="deck-nb-download", daemon=True)
         self.thread.start()
 
-    def run(self, work: Awaitable[Any]) -> Future:
-        return asyncio.run_coroutine_threadsafe(work, self.loop)  # type: ignore[arg-type]
+    def run(self, work: Coroutine[Any, Any, Any]) -> Future:
+        with self.lock:
+            if self.closed:
+                work.close()
+                raise RuntimeError("this Deck was closed (deck.close()) during the download")
+            future = asyncio.run_coroutine_threadsafe(work, self.loop)
+            self.futures.add(future)
+        future.add_done_callback(self.futures.discard)
+        return future
 
     def close(self) -> None:
-        """Close the twin's connections and end the loop and its thread (once)."""
-        if self.closed:
-            return
-        self.closed = True
+        """Stop every transfer still running (a download on another thread gets its rows' errors,
+        never a wait without end), close the twin's connections, end the loop and its thread."""
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
         if threading.current_thread() is self.thread:  # collected on the loop itself: it cannot wait for itself
             self.loop.stop()
             return
+
+        async def end() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=STOP_S)
+            await self.twin.close()
+
         try:
-            self.run(self.twin.close()).result(STOP_S)
+            asyncio.run_coroutine_threadsafe(end(), self.loop).result(STOP_S)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(STOP_S)
+            for future in list(self.futures):  # any the loop never started: nobody waits for ever
+                future.cancel()
             if not self.thread.is_alive():
                 self.loop.close()
 
@@ -126,7 +150,10 @@ class Batch:
 
     def close(self, cancel: bool = False) -> None:
         """Wait for this download's transfers to end (``cancel``: stop them; each removes its
-        part). The loop stays for the client's next download."""
+        part). The loop stays for the client's next download (``Deck.close()`` has ended them all
+        if it was called meanwhile)."""
+        if self.engine.closed:
+            return
 
         async def end() -> None:
             if cancel:
@@ -135,4 +162,7 @@ class Batch:
             while self.tasks:
                 await asyncio.wait(list(self.tasks))
 
-        self.engine.run(end()).result(STOP_S)
+        try:
+            self.engine.run(end()).result(STOP_S)
+        except (RuntimeError, CancelledError):  # the client was closed meanwhile: nothing left to wait for
+            pass

@@ -104,15 +104,18 @@ def _load(path: Path) -> dict[str, dict[str, Any]]:
 
 class Manifest:
     """The folder's manifest as one download sees it. The folder is resolved and listed once, so
-    naming a new file costs no system call; ``taken`` (casefolded) holds every name in use."""
+    naming a new file costs no system call; ``planned`` (casefolded) holds the names given out,
+    ``taken`` every name in use."""
 
     def __init__(self, folder: Path) -> None:
         self.root = folder.resolve()
         self.path = self.root / MANIFEST
         self.files = _load(self.path)
         self.listing = os.listdir(self.root)
-        self.taken = {entry["name"].casefold() for entry in self.files.values()} | {MANIFEST.casefold()}
-        self.taken |= {name.casefold() for name in self.listing}  # never over a file already there
+        # names given out: the manifest's and this download's, each item its own
+        self.planned = {entry["name"].casefold() for entry in self.files.values()} | {MANIFEST.casefold()}
+        # names in use, which a whole file never takes (``_claim.py``): those and every file there
+        self.taken = self.planned | {name.casefold() for name in self.listing}
         self.saved_now: dict[str, dict[str, Any]] = {}
 
     def plan(self, item: Any) -> tuple[Path, str | None]:
@@ -129,7 +132,11 @@ class Manifest:
             unchanged = not isinstance(item.file_size, int) or item.file_size == size
             if unchanged and whole(path, size, entry.get("sha256")):
                 return path, entry["sha256"]
-        name = unique_name(safe_name(item.file_name, item.id), self.taken, folded=True)
+        # a file already there under this name (the manifest never heard of it: a download cut
+        # short, a manifest that could not be saved, the user's own) is not skipped: the new file
+        # takes the name only if it holds the very same bytes, else the next free one (_claim.py)
+        name = unique_name(safe_name(item.file_name, item.id), self.planned, folded=True)
+        self.planned.add(name.casefold())
         self.taken.add(name.casefold())
         return inside(self.root, name, resolved=True), None
 
