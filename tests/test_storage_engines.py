@@ -14,9 +14,19 @@ from _storage_runs import client, completed_run
 import deck_nb as dn
 from deck_nb.files import _download as files_download
 
+_BEFORE: set[threading.Thread] = set()
+
+
+@pytest.fixture(autouse=True)
+def _threads_before():
+    """The download loops other tests' unclosed clients keep are not this test's."""
+    _BEFORE.clear()
+    _BEFORE.update(threading.enumerate())
+
 
 def _download_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("deck-nb-download")]
+    fresh = set(threading.enumerate()) - _BEFORE
+    return [t.name for t in fresh if t.name.startswith("deck-nb-download")]
 
 
 def test_a_download_runs_on_its_clients_loop_which_close_ends(sim, tmp_path):

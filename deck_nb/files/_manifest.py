@@ -43,6 +43,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _plain_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def whole(path: Path, size: Any, sha256: Any) -> bool:
     """Whether ``path`` is a plain file (not a link) of exactly these size and sha256."""
     if not isinstance(size, int) or not isinstance(sha256, str):
@@ -135,7 +142,10 @@ class Manifest:
         # a file already there under this name (the manifest never heard of it: a download cut
         # short, a manifest that could not be saved, the user's own) is not skipped: the new file
         # takes the name only if it holds the very same bytes, else the next free one (_claim.py)
-        name = unique_name(safe_name(item.file_name, item.id), self.planned, folded=True)
+        safe = safe_name(item.file_name, item.id)
+        name = unique_name(safe, self.planned, folded=True)
+        if name.casefold() in self.taken and not _plain_file(self.root / name):  # a link, a folder: never
+            name = unique_name(safe, self.taken, folded=True)
         self.planned.add(name.casefold())
         self.taken.add(name.casefold())
         return inside(self.root, name, resolved=True), None
