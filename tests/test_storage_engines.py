@@ -24,12 +24,25 @@ def _threads_before():
     _BEFORE.update(threading.enumerate())
 
 
+def _once_a_file_is_kept(monkeypatch, action) -> None:
+    """``action()`` once, in the download's own thread, as its first fetched file is kept."""
+    real, done = files_download._Saved.add, []
+
+    def add(self, fetched, kept=False):
+        real(self, fetched, kept)
+        if not done:
+            done.append(True)
+            action()
+
+    monkeypatch.setattr(files_download._Saved, "add", add)
+
+
 def _download_threads() -> list[str]:
     fresh = set(threading.enumerate()) - _BEFORE
     return [t.name for t in fresh if t.name.startswith("deck-nb-download")]
 
 
-def test_a_download_runs_on_its_clients_loop_which_close_ends(sim, tmp_path):
+def test_a_download_runs_on_its_clients_loop_which_close_ends(sim, tmp_path, monkeypatch):
     deck = client(sim)
     run = completed_run(deck, sim, months=4)
     seen: list[str] = []
@@ -40,11 +53,8 @@ def test_a_download_runs_on_its_clients_loop_which_close_ends(sim, tmp_path):
         seen.append(type(engine).__name__)
         return engine
 
-    files_download.engine_for = spy
-    try:
-        frame = dn.download(run, tmp_path, deck=deck, concurrency=3)
-    finally:
-        files_download.engine_for = real
+    monkeypatch.setattr(files_download, "engine_for", spy)
+    frame = dn.download(run, tmp_path, deck=deck, concurrency=3)
     assert seen == ["Batch"] and frame["fetched"].all() and len(frame) == 4
     assert _download_threads() == ["deck-nb-download"]  # the client's loop, kept for its next download
     again = dn.download(run, tmp_path / "again", deck=deck)
@@ -71,25 +81,17 @@ def test_a_client_on_the_users_own_http_client_keeps_it_for_every_call(sim, tmp_
     mine.close()
 
 
-def test_an_interrupt_stops_the_transfers_and_leaves_no_part(sim, tmp_path):
+def test_an_interrupt_stops_the_transfers_and_leaves_no_part(sim, tmp_path, monkeypatch):
     deck = client(sim)
     run = completed_run(deck, sim, months=6)
-    real = files_download._Saved.add
 
-    pressed: list[bool] = []
+    def press_ctrl_c():
+        raise KeyboardInterrupt
 
-    def interrupted(self, fetched, kept=False):  # Ctrl-C, once, as the first file is kept
-        real(self, fetched, kept)
-        if not pressed:
-            pressed.append(True)
-            raise KeyboardInterrupt
-
-    files_download._Saved.add = interrupted
-    try:
+    with monkeypatch.context() as patched:
+        _once_a_file_is_kept(patched, press_ctrl_c)
         with pytest.raises(KeyboardInterrupt):
             dn.download(run, tmp_path, deck=deck, concurrency=2)
-    finally:
-        files_download._Saved.add = real
     assert _download_threads() == ["deck-nb-download"]  # the loop stays; the transfers have ended
     names = [p.name for p in Path(tmp_path).iterdir()]
     assert not [n for n in names if n.endswith(".part")], names
@@ -134,29 +136,22 @@ def test_an_async_deck_passed_to_download_leaves_no_loop_behind(sim, tmp_path):
     deck.close()
 
 
-def test_closing_the_deck_mid_download_ends_it_with_rows_not_a_hang(sim, tmp_path):
+def test_closing_the_deck_mid_download_ends_it_with_rows_not_a_hang(sim, tmp_path, monkeypatch):
     deck = client(sim)
     run = completed_run(deck, sim, months=6)
-    real = files_download._Saved.add
-    closed: list[bool] = []
 
-    def close_from_elsewhere(self, fetched, kept=False):  # another thread closes the Deck meanwhile
-        real(self, fetched, kept)
-        if not closed:
-            closed.append(True)
-            closer = threading.Thread(target=deck.close)
-            closer.start()
-            closer.join(30)
-            assert not closer.is_alive()
+    def close_from_elsewhere():  # another thread closes the Deck meanwhile
+        closer = threading.Thread(target=deck.close)
+        closer.start()
+        closer.join(30)
+        assert not closer.is_alive()
 
-    files_download._Saved.add = close_from_elsewhere
     result: list = []
-    try:
+    with monkeypatch.context() as patched:
+        _once_a_file_is_kept(patched, close_from_elsewhere)
         worker = threading.Thread(target=lambda: result.append(dn.download(run, tmp_path, deck=deck, concurrency=1)))
         worker.start()
         worker.join(60)
-    finally:
-        files_download._Saved.add = real
     assert not worker.is_alive() and result  # it ended, with its frame
     frame = result[0]
     assert frame["fetched"].sum() >= 1 and len(frame) == 6

@@ -67,7 +67,7 @@ def download(
     except BaseException:  # an interrupt: files not started are not started; those running end bounded
         engine.close(cancel=True)
         for future, row in pending.items():  # what ended whole before the stop is kept, and known
-            if future.done() and row["path"] is not None and not row["fetched"] and row["error"] is None:
+            if future.done() and not row["fetched"] and row["error"] is None:  # ended, not yet settled
                 _settle(future, row, saved, None)
         saved.flush(last=False)
         raise
